@@ -1,0 +1,84 @@
+// The configuration every tool shares. C's 17 keys keep their names, units and
+// defaults (spec c-client.md 9.1); every path C hard-codes is a key too, with
+// the C path as default. The key table in keys.ts drives parsing, the shipped
+// etc/telemetrics.conf and --help; this file is the typed result.
+
+export type ServerApi = 'v2' | 'v3';
+export type RateLimitStrategy = 'spool' | 'drop';
+
+export interface TelemetryConfig {
+  // --- C keys (section [settings]) ---
+  readonly server: string;
+  readonly socket_path: string;
+  readonly spool_dir: string;
+  readonly rate_limit_strategy: RateLimitStrategy;
+  readonly cainfo: string;
+  /** A full HTTP header line, sent verbatim (`X-Telemetry-TID: <uuid>`). */
+  readonly tidheader: string;
+  /** Minutes; -1 = never expire. */
+  readonly record_expiry: number;
+  /** KiB; -1 = unlimited. */
+  readonly spool_max_size: number;
+  /** Seconds, clamped to 120..300 like C. */
+  readonly spool_process_time: number;
+  /** Minutes, 0..59. */
+  readonly record_window_length: number;
+  /** Minutes, 0..59. */
+  readonly byte_window_length: number;
+  /** -1 (any negative) disables. */
+  readonly record_burst_limit: number;
+  /** -1 (any negative) disables. */
+  readonly byte_burst_limit: number;
+  readonly rate_limit_enabled: boolean;
+  readonly daemon_recycling_enabled: boolean;
+  readonly record_retention_enabled: boolean;
+  readonly record_server_delivery_enabled: boolean;
+  // --- paths C hard-codes ---
+  readonly opt_in_file: string;
+  readonly static_machine_id_file: string;
+  readonly machine_id_file: string;
+  readonly journal_file: string;
+  readonly record_retention_dir: string;
+  readonly privacy_filters_override_file: string;
+  // --- ours ---
+  /** Wire API; `auto` picks v3 when the server URL path ends in /v3/collector. */
+  readonly server_api: ServerApi | 'auto';
+  /** Root the host facts (DMI, cpuinfo, os-release) are read under; tests fake a machine with it. */
+  readonly host_root: string;
+}
+
+export const DEFAULT_TID = '6907c830-eed9-4ce9-81ae-76daf8d88f0f';
+
+export const DEFAULT_CONFIG: TelemetryConfig = Object.freeze({
+  server: 'https://clr.telemetry.intel.com/v3/collector',
+  socket_path: '/run/telem-0',
+  spool_dir: '/var/spool/telemetry',
+  rate_limit_strategy: 'spool',
+  cainfo: '',
+  tidheader: `X-Telemetry-TID: ${DEFAULT_TID}`,
+  record_expiry: 1200,
+  spool_max_size: 5120,
+  spool_process_time: 120,
+  record_window_length: 15,
+  byte_window_length: 20,
+  record_burst_limit: 1000,
+  byte_burst_limit: -1,
+  rate_limit_enabled: true,
+  daemon_recycling_enabled: true,
+  record_retention_enabled: false,
+  record_server_delivery_enabled: true,
+  opt_in_file: '/etc/telemetrics/opt-in',
+  static_machine_id_file: '/etc/telemetrics/opt-in-static-machine-id',
+  machine_id_file: '/var/lib/telemetry/machine_id',
+  journal_file: '/var/log/telemetry/journal',
+  record_retention_dir: '/var/log/telemetry/records',
+  privacy_filters_override_file: '/etc/telemetrics/opt-in-no-privacy-filters',
+  server_api: 'auto',
+  host_root: '/',
+});
+
+/** The C config lookup order (spec 9.2), after an explicit -f file. */
+export const CONFIG_SEARCH_PATHS = [
+  '/etc/telemetrics/telemetrics.conf',
+  '/usr/share/defaults/telemetrics/telemetrics.conf',
+] as const;

@@ -1,0 +1,3 @@
+export * from './errors.ts';
+export * from './wire/index.ts';
+export * from './config/index.ts';

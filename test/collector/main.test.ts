@@ -37,24 +37,29 @@ test('prints its URLs, logs one line per request, exits 0 on SIGTERM', async () 
   assert.equal(code, 0);
 });
 
-test('a usage error exits 2 with one line and a pointer to --help', async () => {
-  const child = spawn(process.execPath, [MAIN, '--bogus'], { stdio: ['ignore', 'ignore', 'pipe'] });
+/** Runs main.ts to completion; 'close' (not 'exit') so stdout and stderr are complete. */
+async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
   let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+  });
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
     stderr += d;
   });
-  const [code] = await once(child, 'exit');
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+test('a usage error exits 2 with one line and a pointer to --help', async () => {
+  const { code, stderr } = await run(['--bogus']);
   assert.equal(code, 2);
   assert.match(stderr, /^collector: .*--bogus.*; try --help\n$/);
 });
 
 test('--help describes the routes and options', async () => {
-  const child = spawn(process.execPath, [MAIN, '--help'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  let stdout = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    stdout += d;
-  });
-  const [code] = await once(child, 'exit');
+  const { code, stdout } = await run(['--help']);
   assert.equal(code, 0);
   for (const word of ['--port', '--tid', '--tls', '/v2/collector', '/v3/collector', '/api/records']) {
     assert.ok(stdout.includes(word), word);

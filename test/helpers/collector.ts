@@ -121,6 +121,21 @@ export async function startCollector(opts: StartCollectorOptions = {}): Promise<
     });
   }
 
+  const answered = (): number => server.requests.filter((r) => r.status !== null).length;
+  const waitCount = <T>(
+    what: string,
+    count: () => number,
+    n: number,
+    value: T,
+    o?: WaitOptions,
+  ): Promise<T> =>
+    waitFor(
+      `${n} ${what}`,
+      () => count() >= n,
+      () => value,
+      o?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    );
+
   const collector: Collector = {
     url,
     v2Url: `${url}/v2/collector`,
@@ -130,27 +145,9 @@ export async function startCollector(opts: StartCollectorOptions = {}): Promise<
     caFile: certs?.caFile,
     records: server.records,
     requests: server.requests,
-    waitForRecords: (n, o) =>
-      waitFor(
-        `${n} record(s)`,
-        () => server.records.length >= n,
-        () => server.records,
-        o?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      ),
-    waitForRequests: (n, o) =>
-      waitFor(
-        `${n} request(s)`,
-        () => server.requests.length >= n,
-        () => server.requests,
-        o?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      ),
-    waitForResponses: (n, o) =>
-      waitFor(
-        `${n} response(s)`,
-        () => server.requests.filter((r) => r.status !== null).length >= n,
-        () => server.requests,
-        o?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      ),
+    waitForRecords: (n, o) => waitCount('record(s)', () => server.records.length, n, server.records, o),
+    waitForRequests: (n, o) => waitCount('request(s)', () => server.requests.length, n, server.requests, o),
+    waitForResponses: (n, o) => waitCount('response(s)', answered, n, server.requests, o),
     respondWith: (responder, o) => server.respondWith(responder, o),
     stop: () => server.close(),
     async start() {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import https from 'node:https';
 import net from 'node:net';
 import { describe, test } from 'node:test';
-import { startCollector, tlsAvailable } from '../helpers/collector.ts';
+import { requestHeader, startCollector, tlsAvailable } from '../helpers/collector.ts';
 import { readVector } from '../helpers/vectors.ts';
 import { parseHttpMessage } from './raw-http.ts';
 
@@ -41,6 +41,22 @@ describe('startCollector', () => {
       record?.request.rawHeaders.some(([name, value]) => name === 'record_format_version' && value === '4'),
     );
     assert.equal(collector.requests[0]?.status, 201);
+    assert.equal(requestHeader(record!.request, 'Record-Format-Version'), '4');
+    assert.equal(requestHeader(record!.request, 'x-telemetry-tid'), collector.tid);
+    assert.equal(requestHeader(record!.request, 'no-such-header'), undefined);
+  });
+
+  test('parallel posts each get their own id', async () => {
+    await using collector = await startCollector();
+    const statuses = await Promise.all(
+      Array.from({ length: 40 }, () => postRecord(collector.v2Url).then((r) => r.status)),
+    );
+    assert.ok(statuses.every((s) => s === 201));
+    const records = await collector.waitForRecords(40);
+    assert.deepEqual(
+      records.map((r) => r.id),
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
   });
 
   test('records a rejected request with its status and message, stores nothing', async () => {

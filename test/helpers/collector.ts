@@ -31,6 +31,12 @@
 //     stop()              close the listener and cut every connection (the port goes down)
 //     start()             listen again on the SAME port (records and overrides are kept)
 //     close() / [Symbol.asyncDispose]   stop for good; idempotent
+//   requestHeader(request, name)  a header's value as the collector reads it (any case, `_` = `-`,
+//                         repeats joined with `,`), or undefined
+//
+// The arrays are live (they grow as requests arrive); waits resolve with them.
+// stop()/start() re-binds the same port; another process could take it in
+// between, which on a loopback test host is unlikely enough to ignore.
 //
 // The server enforces collector.md §4 exactly as a fixed upstream would (see
 // test/collector/validate.ts for the few deliberate deviations): the
@@ -42,6 +48,7 @@ import {
   type ReceivedRequest,
   type Responder,
 } from '../collector/server.ts';
+import { normalizeHeaders, normalizeName } from '../collector/validate.ts';
 import { getTestCertificates } from './test-ca.ts';
 
 export type { CollectorRecord, Fault, ReceivedRequest, Responder } from '../collector/server.ts';
@@ -76,6 +83,11 @@ export interface Collector extends AsyncDisposable {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** A header of a received request, looked up as the collector does (§2). */
+export function requestHeader(request: ReceivedRequest, name: string): string | undefined {
+  return normalizeHeaders(request.rawHeaders).get(normalizeName(name));
+}
 
 /** True when the openssl CLI is there to make the TLS certificates. */
 export async function tlsAvailable(): Promise<boolean> {

@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import { requestHeader, startCollector, tlsAvailable } from '../helpers/collector.ts';
 import { readVector } from '../helpers/vectors.ts';
 import { parseHttpMessage } from './raw-http.ts';
+import { CollectorServer } from './server.ts';
 
 /** The hprobe record as the C client v2.3.5 posts it (header pairs + body). */
 function hprobeRequest(): { headers: [string, string][]; body: Buffer } {
@@ -107,6 +108,11 @@ describe('startCollector', () => {
     );
     collector.respondWith(null);
     assert.equal((await postRecord(collector.v2Url)).status, 201);
+  });
+
+  test('respondWith refuses a count below 1', async () => {
+    await using collector = await startCollector();
+    assert.throws(() => collector.respondWith({ status: 500 }, { times: 0 }), RangeError);
   });
 
   test('respondWith a function decides per request', async () => {
@@ -236,4 +242,22 @@ describe('startCollector', () => {
       /self-signed|unable to verify|SELF_SIGNED|UNABLE_TO_GET_ISSUER/i,
     );
   });
+});
+
+test('a body above the cap is answered 413 and not stored', async () => {
+  const server = new CollectorServer({ maxBodyBytes: 4 });
+  const { port } = await server.listen();
+  try {
+    const { headers } = hprobeRequest();
+    const res = await fetch(`http://127.0.0.1:${port}/v2/collector`, {
+      method: 'POST',
+      headers,
+      body: 'hello',
+    });
+    assert.equal(res.status, 413);
+    assert.equal(server.records.length, 0);
+    assert.equal(server.requests[0]?.status, 413);
+  } finally {
+    await server.close();
+  }
 });

@@ -77,6 +77,8 @@ export interface CollectorServerOptions {
   readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
   /** Seconds since the epoch; for ts_reception and the /api/records window. */
   readonly clock?: () => number;
+  /** Bodies above this many bytes are answered 413 (default MAX_BODY_BYTES). */
+  readonly maxBodyBytes?: number;
 }
 
 /** Bodies above this are answered 413 (upstream has no limit; this only bounds test memory). */
@@ -106,12 +108,14 @@ export class CollectorServer {
   readonly #sockets = new Set<Socket>();
   readonly #listeners = new Set<(event: CollectorEvent) => void>();
   readonly #clock: () => number;
+  readonly #maxBodyBytes: number;
   #responder: { fn: Responder; remaining: number } | null = null;
   #nextId = 1;
 
   constructor(opts: CollectorServerOptions = {}) {
     this.tid = opts.tid ?? DEFAULT_TID;
     this.#clock = opts.clock ?? (() => Date.now() / 1000);
+    this.#maxBodyBytes = opts.maxBodyBytes ?? MAX_BODY_BYTES;
     const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => this.#onRequest(req, res);
     this.#server = opts.tls
       ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, handler)
@@ -153,7 +157,9 @@ export class CollectorServer {
 
   /** Overrides the answer to record POSTs, for `times` requests (default: until reset with null). */
   respondWith(responder: Responder | null, opts: { times?: number } = {}): void {
-    this.#responder = responder === null ? null : { fn: responder, remaining: opts.times ?? Infinity };
+    const times = opts.times ?? Infinity;
+    if (!(times >= 1)) throw new RangeError(`respondWith: times must be at least 1, got ${opts.times}`);
+    this.#responder = responder === null ? null : { fn: responder, remaining: times };
   }
 
   /** Subscribes to request/response/record events; returns the unsubscribe function. */
@@ -172,7 +178,7 @@ export class CollectorServer {
     let tooLarge = false;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
+      if (size > this.#maxBodyBytes) tooLarge = true;
       else chunks.push(chunk);
     });
     req.on('error', () => {

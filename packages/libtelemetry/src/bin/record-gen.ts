@@ -94,14 +94,17 @@ export function packageVersion(): string {
 
 class CliFailure extends Error {}
 
-/** strtoul(s, &end, 10) with *end == '\0', as C checks -s and -R. */
-function parseUnsigned(raw: string, what: string): number {
+/** strtoul(s, &end, 10) with *end == '\0', as C checks -s and -R; the range is the caller's. */
+function parseInteger(raw: string, what: string): number {
   if (!/^[ \t\n\v\f\r]*[+-]?[0-9]+$/.test(raw)) {
     throw new CliFailure(`Invalid ${what} number. Must be an integer`);
   }
-  const value = Number(raw.trim());
-  // strtoul negates negative input modulo 2^64; every such value is out of range anyway.
-  if (value < 0 || value > 0xffff_ffff) throw new CliFailure(`Failed to convert ${what} number`);
+  return Number(raw.trim());
+}
+
+function parseRecordVersion(raw: string): number {
+  const value = parseInteger(raw, 'record-version');
+  if (value < 0 || value > 0xffff_ffff) throw new CliFailure('Failed to convert record-version number');
   return value;
 }
 
@@ -220,9 +223,10 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
   try {
-    const severity = values.severity === undefined ? 1 : parseUnsigned(values.severity, 'severity');
+    // Any out-of-range severity, negative included, gets C's range message below.
+    const severity = values.severity === undefined ? 1 : parseInteger(values.severity, 'severity');
     const payloadFormatVersion =
-      values['record-version'] === undefined ? 1 : parseUnsigned(values['record-version'], 'record-version');
+      values['record-version'] === undefined ? 1 : parseRecordVersion(values['record-version']);
     const configFile = values['config-file'] ?? values.config_file;
     let probeConfig: Awaited<ReturnType<typeof loadProbeConfig>>;
     try {

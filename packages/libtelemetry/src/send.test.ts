@@ -168,3 +168,15 @@ test('a daemon that never closes: TELEM_SEND_TIMEOUT instead of a hang', async (
   );
   assert.deepEqual(await srv.frames[0], encodeFrame(record), 'the frame itself was delivered');
 });
+
+test('a socket path too long for sun_path: TELEM_SEND_FAILED with the errno (C truncated it silently)', async () => {
+  await assert.rejects(
+    sendRecord(record, { socketPath: join(dir, 'x'.repeat(150)), optInFile: optIn }),
+    (err: unknown) => {
+      assert.ok(err instanceof SendError);
+      assert.equal(err.code, ErrorCodes.TELEM_SEND_FAILED);
+      assert.equal(typeof err.syscallCode, 'string');
+      return true;
+    },
+  );
+});

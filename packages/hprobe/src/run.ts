@@ -30,7 +30,7 @@ export const HEARTBEAT_CLASSIFICATION = 'org.clearlinux/heartbeat/ping';
 /** Under host_root. */
 export const BUNDLES_DIR = 'usr/share/clear/bundles';
 
-const OPTIONS = {
+export const OPTIONS = {
   'config-file': { type: 'string', short: 'f' },
   config_file: { type: 'string' },
   heartbeat: { type: 'boolean', short: 'H' },

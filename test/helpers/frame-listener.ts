@@ -1,6 +1,8 @@
 // A stand-in daemon socket for probe tests: a real unix socket server that
-// records every connection's bytes. `closeEarly` drops each connection
-// without reading it, like a daemon that rejects a client.
+// records every connection's bytes and closes once the client has finished,
+// as telemd does. `closeEarly` drops each connection without reading it,
+// like a daemon that rejects a client; `holdOpen` reads everything but never
+// closes, like a stuck daemon.
 import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
 
@@ -12,11 +14,15 @@ export interface FrameListener extends AsyncDisposable {
 
 export async function listenForFrames(
   path: string,
-  options: { readonly closeEarly?: boolean } = {},
+  options: { readonly closeEarly?: boolean; readonly holdOpen?: boolean } = {},
 ): Promise<FrameListener> {
   const connections: Promise<Buffer>[] = [];
   const open = new Set<Socket>();
-  const server = createServer({ pauseOnConnect: options.closeEarly === true }, (socket) => {
+  const serverOptions = {
+    pauseOnConnect: options.closeEarly === true,
+    allowHalfOpen: options.holdOpen === true,
+  };
+  const server = createServer(serverOptions, (socket) => {
     open.add(socket);
     socket.on('close', () => open.delete(socket));
     socket.on('error', () => {});

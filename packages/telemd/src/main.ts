@@ -160,7 +160,7 @@ async function main(): Promise<void> {
     socket: daemon.socketPath,
     activated: inheritedFd !== undefined,
     server: config.record_server_delivery_enabled ? config.server : '(delivery disabled)',
-    machine_id_static: daemon.machineId !== '' ? undefined : undefined,
+    api: config.server_api,
   });
 
   let stopping = false;

@@ -225,7 +225,7 @@ test('1000 concurrent connections are all served', async () => {
   for (const s of sockets) s.on('error', () => {});
   await waitUntil(() => d.daemon.busy() >= 1000, '1000 open connections at the daemon');
   sockets.forEach((s, i) => {
-    s.end(frames[i]);
+    s.end(frames[i]!);
   });
   const accepted = await d.nextAccepted(1000, 60_000);
   assert.equal(new Set(accepted.map((r) => r.headers.event_id)).size, 1000);

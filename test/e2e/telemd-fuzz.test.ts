@@ -10,8 +10,8 @@ import { decodeFrame, encodeFrame } from '@telemetrics/libtelemetry/wire';
 import { sendFrame, startTestDaemon } from '../helpers/telemd.ts';
 import { readVector } from '../helpers/vectors.ts';
 
-const SEED = Number(process.env.TELEMD_FUZZ_SEED ?? Date.now() % 2 ** 31);
-const FRAMES = Number(process.env.TELEMD_FUZZ_FRAMES ?? 100_000);
+const SEED = Number(process.env['TELEMD_FUZZ_SEED'] ?? Date.now() % 2 ** 31);
+const FRAMES = Number(process.env['TELEMD_FUZZ_FRAMES'] ?? 100_000);
 const LANES = 32;
 
 /** mulberry32: small, seeded, good enough to pick mutations. */

@@ -1,7 +1,7 @@
 // Seeded fuzz of telemd's intake over real unix sockets (in-process daemon for
 // speed): random bytes and mutated C frames, whole or split across writes.
 // Afterwards the daemon must be alive and accept every valid frame.
-// Reproduce with TELEMD_FUZZ_SEED=<seed> (printed below); TELEMD_FUZZ_FRAMES
+// Reproduce with TELEM_FC_SEED=<seed> (printed below); TELEM_FUZZ_FRAMES
 // overrides the count (default 100 000).
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -10,8 +10,8 @@ import { decodeFrame, encodeFrame } from '@telemetrics/libtelemetry/wire';
 import { sendFrame, startTestDaemon } from '../helpers/telemd.ts';
 import { readVector } from '../helpers/vectors.ts';
 
-const SEED = Number(process.env['TELEMD_FUZZ_SEED'] ?? Date.now() % 2 ** 31);
-const FRAMES = Number(process.env['TELEMD_FUZZ_FRAMES'] ?? 100_000);
+const SEED = Number(process.env['TELEM_FC_SEED'] ?? Date.now() % 2 ** 31);
+const FRAMES = Number(process.env['TELEM_FUZZ_FRAMES'] ?? 100_000);
 const LANES = 32;
 
 /** mulberry32: small, seeded, good enough to pick mutations. */
@@ -67,7 +67,7 @@ function mutate(rand: () => number): Buffer {
 }
 
 test(`fuzzed frames never stop telemd (seed ${SEED}, ${FRAMES} frames)`, { timeout: 600_000 }, async () => {
-  console.log(`telemd fuzz seed: ${SEED} (TELEMD_FUZZ_SEED=${SEED} to reproduce)`);
+  console.log(`telemd fuzz seed: ${SEED} (TELEM_FC_SEED=${SEED} to reproduce)`);
   let logLines = 0;
   await using d = await startTestDaemon(
     { record_server_delivery_enabled: false, intake_read_timeout_ms: 5000 },

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { decodeFrame, encodeFrame } from '@telemetrics/libtelemetry/wire';
 import { startCollector } from '../helpers/collector.ts';
-import { runBin } from '../helpers/run-bin.ts';
+import { binPath, runBin } from '../helpers/run-bin.ts';
 import { sendFrame, spawnTelemd, TELEMD_MAIN, tempDir } from '../helpers/telemd.ts';
 import { readVector } from '../helpers/vectors.ts';
 
@@ -114,3 +114,75 @@ test('usage: --help, --version, unknown option, bad config file', async () => {
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /^<3>.*not found/m);
 });
+
+const RECORD_GEN = binPath('packages/libtelemetry/dist/bin/telem-record-gen.js');
+const HPROBE = binPath('packages/hprobe/dist/main.js');
+
+for (const api of ['v2', 'v3'] as const) {
+  test(`telem-record-gen and hprobe -> telemd -> collector (${api}): every header and the exact payload`, async () => {
+    await using collector = await startCollector();
+    await using p = await spawnTelemd({ server: api === 'v2' ? collector.v2Url : collector.v3Url });
+    fs.writeFileSync(path.join(p.dir, 'opt-in'), '');
+    const payload = 'two words\tand a tab\nsecond line';
+    // -f also sends CFG:<file>: a root-owned override naming the same collector.
+    const gen = await runBin(RECORD_GEN, [
+      '-c',
+      'org.example/e2e/with space',
+      '-s',
+      '3',
+      '-R',
+      '2',
+      '-e',
+      '00000000000000000000000000e2e0' + (api === 'v2' ? '02' : '03'),
+      '-p',
+      payload,
+      '-o',
+      '-f',
+      p.configFile,
+    ]);
+    assert.equal(gen.code, 0, gen.stderr);
+    const [record] = await collector.waitForRecords(1);
+    const sentLines = gen.stdout.split('\n').slice(0, 15);
+    const sent = Object.fromEntries(
+      sentLines.map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
+    );
+    const machineId = fs.readFileSync(path.join(p.dir, 'machine_id'), 'latin1');
+    const r = record!;
+    assert.equal(r.classification, sent.classification);
+    assert.equal(r.severity, 3);
+    assert.equal(r.machine_id, machineId);
+    assert.equal(r.timestamp_client, Number(sent.creation_timestamp));
+    assert.equal(r.arch, sent.arch);
+    assert.equal(r.machine_type, sent.host_type);
+    assert.equal(r.build, sent.build!.replaceAll('"', ''));
+    assert.equal(r.kernel_version, sent.kernel_version);
+    assert.equal(r.payload_version, 2);
+    assert.equal(r.system_name, sent.system_name);
+    assert.equal(r.board_name, sent.board_name);
+    assert.equal(r.cpu_model, sent.cpu_model);
+    assert.equal(r.bios_version, sent.bios_version);
+    assert.equal(r.event_id, sent.event_id);
+    assert.equal(r.payload, payload);
+    const request = r.request;
+    if (api === 'v2') {
+      const names = request.rawHeaders.map(([n]) => n);
+      assert.deepEqual(
+        names.filter((n) => /^[a-z_]+$/.test(n) && n !== 'host' && n !== 'connection'),
+        sentLines.map((l) => l.slice(0, l.indexOf(':'))),
+      );
+      assert.ok(request.rawHeaders.some(([n, v]) => n === 'Content-Type' && v === 'application/text'));
+    } else {
+      assert.deepEqual(Object.keys(JSON.parse(request.body.toString('latin1'))), [
+        ...sentLines.map((l) => l.slice(0, l.indexOf(':'))),
+        'payload',
+      ]);
+    }
+
+    const hprobe = await runBin(HPROBE, ['-f', p.configFile]);
+    assert.equal(hprobe.code, 0, hprobe.stderr);
+    const [, hello] = await collector.waitForRecords(2);
+    assert.equal(hello!.classification, 'org.clearlinux/hello/world');
+    assert.equal(hello!.payload, 'hello\n');
+    assert.equal(hello!.machine_id, machineId);
+  });
+}

@@ -161,6 +161,16 @@ function fixSizes(frame: Buffer, headerDelta: number): Buffer {
   return frame;
 }
 
+test('connect-and-close without data is logged at info, not as a hostile frame', async () => {
+  await using d = await startTestDaemon({ record_server_delivery_enabled: false });
+  await sendFrame(d.socketPath, []);
+  const [rejection] = await d.nextRejected(1);
+  assert.equal(rejection!.code, 'TELEMD_EMPTY_CONNECTION');
+  assert.ok(
+    d.logger.lines.some((l) => l.startsWith('<6>frame rejected') && l.includes('TELEMD_EMPTY_CONNECTION')),
+  );
+});
+
 test('host-derived headers left empty are refilled from the daemon host facts', async () => {
   await using d = await startTestDaemon({ record_server_delivery_enabled: false });
   await sendFrame(d.socketPath, frameWith({ event_id: eventId(), cpu_model: '', arch: '' }));

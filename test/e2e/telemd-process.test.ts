@@ -52,6 +52,12 @@ test('SIGHUP reloads the configuration: a new server applies to the next record'
   const [record] = await second.waitForRecords(1);
   assert.equal(record!.event_id, f.event_id);
   assert.equal(first.records.length, 1);
+  // A config that no longer parses is logged; the running one is kept.
+  fs.writeFileSync(p.configFile, '[settings]\nintake_max_connections=0\n');
+  p.child.kill('SIGHUP');
+  await p.waitForLog(/<3>reload failed; keeping the current configuration/);
+  await sendFrame(p.socketPath, frame().bytes);
+  await second.waitForRecords(2);
 });
 
 test('idle exit with daemon_recycling_enabled', async () => {

@@ -10,7 +10,9 @@ import { decodeFrame, encodeFrame } from '@telemetrics/libtelemetry/wire';
 import { sendFrame, startTestDaemon } from '../helpers/telemd.ts';
 import { readVector } from '../helpers/vectors.ts';
 
+// biome-ignore lint/suspicious/noUndeclaredEnvVars: tests do not run as turbo tasks; the seed only replays a run.
 const SEED = Number(process.env['TELEM_FC_SEED'] ?? Date.now() % 2 ** 31);
+// biome-ignore lint/suspicious/noUndeclaredEnvVars: a local knob for longer runs, not a build input.
 const FRAMES = Number(process.env['TELEM_FUZZ_FRAMES'] ?? 100_000);
 const LANES = 32;
 

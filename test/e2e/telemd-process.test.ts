@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { decodeFrame, encodeFrame } from '@telemetrics/libtelemetry/wire';
@@ -35,6 +37,42 @@ test('records reach the collector; SIGTERM exits 0 after delivering what was acc
   assert.deepEqual(collector.records.map((r) => r.event_id).sort(), sent.map((f) => f.event_id).sort());
   assert.match(p.log(), /<5>telemd stopped accepted=3 rejected=0 delivered=3/);
   assert.equal(fs.existsSync(p.socketPath), false, 'the socket file is removed at exit');
+});
+
+test('SIGTERM during a delivery waits for its answer, then exits 0', async () => {
+  // A plain node:http server, because the answer must be held until after SIGTERM
+  // (the reference collector can hang a request but never release it).
+  let answer: (() => void) | undefined;
+  const requests: string[] = [];
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      requests.push(String(req.headers.event_id));
+      answer = () => res.writeHead(201).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  try {
+    await using p = await spawnTelemd({ server: `http://127.0.0.1:${port}/v2/collector` });
+    const f = frame();
+    await sendFrame(p.socketPath, f.bytes);
+    const deadline = performance.now() + 10_000;
+    while (answer === undefined) {
+      if (performance.now() > deadline) throw new Error('no request reached the server');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    p.child.kill('SIGTERM');
+    await p.waitForLog(/stopping reason=SIGTERM/);
+    assert.equal(p.child.exitCode, null, 'still running while the delivery is in flight');
+    answer();
+    assert.equal(await p.exited, 0);
+    assert.deepEqual(requests, [f.event_id]);
+    assert.match(p.log(), /telemd stopped accepted=1 rejected=0 delivered=1 failed=0/);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
 
 test('SIGHUP reloads the configuration: a new server applies to the next record', async () => {

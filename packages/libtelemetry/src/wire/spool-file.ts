@@ -18,6 +18,10 @@ import type { FrameInput } from './frame.ts';
 import { MAX_CFG_PATH_BYTES } from './frame.ts';
 
 export type SpoolRecord = FrameInput;
+/** What decodeSpoolFile returns: the payload as a Buffer of its own (not a view of the file). */
+export interface DecodedSpoolRecord extends SpoolRecord {
+  readonly payload: Buffer;
+}
 
 const LF = 0x0a;
 const CFG_BYTES = Buffer.from(CFG_PREFIX, 'latin1');
@@ -53,7 +57,7 @@ export function spoolFileSize(record: SpoolRecord): number {
  * is absolute, the final LF required (a file without it is truncated) and
  * removed, payload at most MAX_PAYLOAD_BYTES. Never throws.
  */
-export function decodeSpoolFile(bytes: Uint8Array): ParseResult<SpoolRecord> {
+export function decodeSpoolFile(bytes: Uint8Array): ParseResult<DecodedSpoolRecord> {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length === 0) return fail(ErrorCodes.TELEM_SPOOL_FORMAT, 'empty file');
   if (buf.length > MAX_SPOOL_FILE_BYTES) {

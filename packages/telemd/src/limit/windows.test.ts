@@ -29,7 +29,14 @@ function fromCSlots(nowOfHour: number, slots: Record<number, number>): { w: Minu
 }
 
 // spec c-client.md 8.6, tests/check_postd.c
-const cVectors = [
+const cVectors: Array<{
+  minute: number;
+  window: number;
+  limit: number;
+  inc: number;
+  slots: Record<number, number>;
+  allowed: boolean;
+}> = [
   { minute: 3, window: 15, limit: 30, inc: 1, slots: { 1: 10, 7: 10, 10: 20, 55: 10 }, allowed: true },
   { minute: 24, window: 30, limit: 30, inc: 1, slots: { 3: 10, 4: 10, 6: 10, 27: 10 }, allowed: false },
   {

@@ -100,7 +100,9 @@ function randomName(): string {
 export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
   const { dir, maxBytes, uid } = options;
   // name -> accounted entry; `gen` is the scan generation when it was added.
-  const index = new Map<string, SpoolEntry & { gen: number }>();
+  // `seq` orders our own writes whose mtimes tie (file timestamps are coarse, ~4 ms).
+  const index = new Map<string, SpoolEntry & { gen: number; seq: number }>();
+  let seq = 0;
   const leases = new Set<string>();
   let used = 0;
   let reserved = 0;
@@ -111,7 +113,7 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
   function account(entry: SpoolEntry): void {
     const old = index.get(entry.name);
     if (old) used -= old.bytes;
-    index.set(entry.name, { ...entry, gen: generation });
+    index.set(entry.name, { ...entry, gen: generation, seq: old?.seq ?? seq++ });
     used += entry.bytes;
   }
   function unaccount(name: string): void {
@@ -325,6 +327,8 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
         else if (e.uid !== uid) suspects.push({ name: e.name, kind: 'foreign' });
         else records.push({ name: e.name, bytes: e.bytes, mtimeMs: e.mtimeMs });
       }
+      const order = (name: string) => index.get(name)?.seq ?? Number.MAX_SAFE_INTEGER;
+      records.sort((a, b) => a.mtimeMs - b.mtimeMs || order(a.name) - order(b.name));
       return { records, suspects };
     },
 

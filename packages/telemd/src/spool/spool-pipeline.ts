@@ -123,7 +123,10 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
       if (outcome.kind === 'retryable') drainer.reportFailure(outcome);
       detail += `; direct attempt: ${outcome.reason}`;
     }
-    metrics.dropped(reason, { classification: record.headers.classification });
+    metrics.dropped(reason, {
+      classification: record.headers.classification,
+      event_id: record.headers.event_id,
+    });
     logger.log('warning', 'record dropped: cannot be spooled and was not delivered', {
       reason,
       classification: record.headers.classification,

@@ -194,7 +194,12 @@ export function createDrainer(options: DrainerOptions): Drainer {
           delivered++;
           if (failures > 0) logger.log('notice', 'server reachable again, draining the spool', { failures });
           failures = 0;
-          metrics.inc('delivered', { name: entry.name, status: outcome.status, from: 'spool' });
+          metrics.inc('delivered', {
+            record: read.record,
+            name: entry.name,
+            status: outcome.status,
+            from: 'spool',
+          });
         } else if (outcome.kind === 'permanent') {
           metrics.deliveryError({ status: outcome.status, message: outcome.reason });
           if (

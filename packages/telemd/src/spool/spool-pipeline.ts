@@ -42,6 +42,8 @@ export interface SpoolPipelineOptions {
 }
 
 export interface SpoolPipeline extends Pipeline {
+  /** No attempt running and nothing spooled: the daemon may exit when idle (daemon.ts asks). */
+  isIdle(): boolean;
   /** Resolves when every background attempt started so far has finished (tests). */
   idle(): Promise<void>;
 }
@@ -62,8 +64,8 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
     inFlight.add(t);
   }
 
-  function keep(entry: SpoolEntry, why: string): void {
-    metrics.inc('spooled', { name: entry.name, why });
+  function keep(record: TelemRecord, entry: SpoolEntry, why: string): void {
+    metrics.inc('spooled', { record, name: entry.name, why });
   }
 
   async function firstAttempt(record: TelemRecord, entry: SpoolEntry): Promise<void> {
@@ -78,7 +80,7 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
             limit: verdict.limit,
           });
         } else {
-          keep(entry, 'rate_limited');
+          keep(record, entry, 'rate_limited');
         }
         return;
       }
@@ -86,7 +88,7 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
       if (outcome.kind === 'delivered') {
         limiter.commit(entry.bytes);
         await store.remove(entry.name);
-        metrics.inc('delivered', { name: entry.name, status: outcome.status, from: 'direct' });
+        metrics.inc('delivered', { record, name: entry.name, status: outcome.status, from: 'direct' });
         drainer.reportSuccess();
       } else if (outcome.kind === 'permanent') {
         metrics.deliveryError({ status: outcome.status, message: outcome.reason });
@@ -101,7 +103,7 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
           metrics.inc('quarantined', { name: entry.name, reason: 'permanent', status: outcome.status });
         }
       } else {
-        keep(entry, 'retryable');
+        keep(record, entry, 'retryable');
         drainer.reportFailure(outcome);
       }
     } finally {
@@ -116,7 +118,7 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
       const outcome = await sink.deliver(record, abort.signal);
       if (outcome.kind === 'delivered') {
         limiter.commit(bytes);
-        metrics.inc('delivered', { status: outcome.status, from: 'unspooled' });
+        metrics.inc('delivered', { record, status: outcome.status, from: 'unspooled' });
         drainer.reportSuccess();
         return;
       }
@@ -162,11 +164,15 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
       const entry = put.entry;
       if (closed || drainer.backingOff || inFlight.size >= maxInFlight) {
         store.release(entry.name);
-        keep(entry, closed ? 'closing' : drainer.backingOff ? 'backoff' : 'busy');
+        keep(record, entry, closed ? 'closing' : drainer.backingOff ? 'backoff' : 'busy');
         drainer.kick();
         return;
       }
       track(firstAttempt(record, entry));
+    },
+
+    isIdle() {
+      return inFlight.size === 0 && store.files === 0;
     },
 
     async idle() {

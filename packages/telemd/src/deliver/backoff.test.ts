@@ -6,7 +6,6 @@ import {
   BACKOFF_CAP_MS,
   BACKOFF_MIN_MS,
   backoffDelayMs,
-  parseRetryAfter,
   RETRY_AFTER_CAP_MS,
 } from './backoff.ts';
 
@@ -67,15 +66,4 @@ test('property: delay within [min, max(cap, capped Retry-After)]', () => {
     ),
     { seed, numRuns: 500 },
   );
-});
-
-test('parseRetryAfter: seconds, HTTP-date, garbage', () => {
-  const now = Date.parse('Sun, 22 Nov 2026 05:00:00 GMT');
-  assert.equal(parseRetryAfter('120', now), 120_000);
-  assert.equal(parseRetryAfter(' 0 ', now), 0);
-  assert.equal(parseRetryAfter('Sun, 22 Nov 2026 05:01:30 GMT', now), 90_000);
-  assert.equal(parseRetryAfter('Sun, 22 Nov 2026 04:00:00 GMT', now), 0);
-  assert.equal(parseRetryAfter('-5', now), undefined);
-  assert.equal(parseRetryAfter('soon', now), undefined);
-  assert.equal(parseRetryAfter(undefined, now), undefined);
 });

@@ -6,7 +6,8 @@
 // cap 30 min: 5, 10, 20, 40 s ... 30 min ceilings (Fluent Bit uses 5 s..2000 s;
 // C retried at 1, 4, 9 .. 49 s only at start-up, BUG-27). A server's
 // Retry-After is honoured (we never retry sooner) but capped at 1 h so a
-// hostile or broken answer cannot park the spool for a day.
+// hostile or broken answer cannot park the spool for a day. (Parsing the
+// header is outcome.ts's job.)
 
 export const BACKOFF_BASE_MS = 5_000;
 export const BACKOFF_CAP_MS = 30 * 60_000;
@@ -42,21 +43,4 @@ export function backoffDelayMs(
   const jittered = Math.max(policy.minMs, Math.floor(random() * ceiling));
   if (retryAfterMs === undefined || !Number.isFinite(retryAfterMs) || retryAfterMs <= 0) return jittered;
   return Math.max(jittered, Math.min(retryAfterMs, policy.retryAfterCapMs));
-}
-
-/**
- * Parse an HTTP Retry-After value (RFC 9110 10.2.3): delay-seconds or an
- * HTTP-date, relative to `nowMs` (wall clock, since the date is). Returns
- * undefined for anything else.
- */
-export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
-  if (value === undefined) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) {
-    const seconds = Number(v);
-    return Number.isSafeInteger(seconds) ? seconds * 1000 : undefined;
-  }
-  const at = Date.parse(v);
-  if (Number.isNaN(at) || !/GMT$/.test(v)) return undefined;
-  return Math.max(0, at - nowMs);
 }

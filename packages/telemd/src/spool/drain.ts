@@ -15,7 +15,7 @@
 //   sent); then the next pass is queued immediately, so a big backlog drains
 //   at full speed without starving the event loop.
 import type { Logger } from '@telemetrics/libtelemetry/log';
-import { backoffDelayMs } from '../deliver/backoff.ts';
+import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF } from '../deliver/backoff.ts';
 import type { DeliveryOutcome, Sink } from '../deliver/sink.ts';
 import type { Limiter } from '../limit/limiter.ts';
 import type { Metrics } from '../metrics.ts';
@@ -42,6 +42,7 @@ export interface DrainerOptions {
   readonly wallNow?: () => number;
   readonly monotonicNow?: () => number;
   readonly maxPerPass?: number;
+  readonly backoff?: BackoffPolicy;
 }
 
 export interface PassResult {
@@ -96,7 +97,7 @@ export function createDrainer(options: DrainerOptions): Drainer {
 
   function noteFailure(outcome: Extract<DeliveryOutcome, { kind: 'retryable' }>): void {
     failures++;
-    const delay = backoffDelayMs(failures, random, outcome.retryAfterMs);
+    const delay = backoffDelayMs(failures, random, outcome.retryAfterMs, options.backoff ?? DEFAULT_BACKOFF);
     backoffUntil = monotonicNow() + delay;
     metrics.deliveryError({ status: outcome.status, message: outcome.reason });
     // One line per streak, then every 10th, so a long outage does not flood the journal.

@@ -5,6 +5,7 @@
 // drainer and writes the status file one last time.
 import type { TelemetryConfig } from '@telemetrics/libtelemetry/config';
 import type { Logger } from '@telemetrics/libtelemetry/log';
+import { DEFAULT_BACKOFF } from '../deliver/backoff.ts';
 import type { Sink } from '../deliver/sink.ts';
 import { createLimiter } from '../limit/limiter.ts';
 import { type Counters, createMetrics, createStatusWriter, type Metrics } from '../metrics.ts';
@@ -54,6 +55,12 @@ export function createDurablePipeline(context: DurablePipelineContext): DurableP
     deliveryEnabled: config.record_server_delivery_enabled,
     recordExpiryMinutes: config.record_expiry,
     processTimeMs: config.spool_process_time * 1000,
+    backoff: {
+      ...DEFAULT_BACKOFF,
+      baseMs: config.delivery_retry_base_ms,
+      capMs: Math.max(config.delivery_retry_base_ms, config.delivery_retry_max_ms),
+      minMs: Math.min(DEFAULT_BACKOFF.minMs, config.delivery_retry_base_ms),
+    },
   });
   const inner: SpoolPipeline = createSpoolPipeline({
     store,

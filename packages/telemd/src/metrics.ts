@@ -4,9 +4,10 @@
 // pipeline's counters and the status file `telemctl status` reads (format in
 // README, "Spool, rate limits and retries").
 import diagnostics_channel from 'node:diagnostics_channel';
-import { mkdir, open, rename } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '@telemetrics/libtelemetry/log';
+import { writeFileDurably } from './enrich/machine-id.ts';
 import type { TelemRecord } from './record.ts';
 
 export const Channels = {
@@ -197,7 +198,7 @@ export interface StatusWriter {
 }
 
 /**
- * Writes the status file atomically (temp + fsync + rename) at most once per
+ * Writes the status file atomically (writeFileDurably: temp, fsync, rename) at most once per
  * `intervalMs`. Failures are logged once per streak, never thrown.
  */
 export function createStatusWriter(options: {
@@ -215,17 +216,9 @@ export function createStatusWriter(options: {
 
   async function write(): Promise<void> {
     const doc = options.render();
-    const tmp = `${options.file}.tmp-${process.pid}`;
     try {
       await mkdir(path.dirname(options.file), { recursive: true });
-      const fh = await open(tmp, 'w', 0o644);
-      try {
-        await fh.writeFile(`${JSON.stringify(doc)}\n`);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, options.file);
+      await writeFileDurably(options.file, `${JSON.stringify(doc)}\n`);
       if (failing) options.logger.log('notice', 'status file writable again', { path: options.file });
       failing = false;
     } catch (err) {

@@ -105,6 +105,12 @@ function windowMinutes(v: bigint): ValueResult<bigint> {
   return { ok: true, value: v };
 }
 
+/** A duration that must be at least 1 ms (spool retry keys). */
+function positiveMs(v: bigint): ValueResult<bigint> {
+  if (v < 1n || v > 86_400_000n) return { ok: false, reason: `must be 1..86400000 ms, got ${v}` };
+  return { ok: true, value: v };
+}
+
 /** Any negative limit disables it; normalised to -1. */
 function negativeDisables(v: bigint): ValueResult<bigint> {
   return { ok: true, value: v < 0n ? -1n : v };
@@ -187,6 +193,21 @@ export const CONFIG_KEYS: readonly AnyConfigKey[] = [
     ['v2', 'v3', 'auto'],
   ),
   stringKey('host_root', 'Root directory host facts (DMI, cpuinfo, os-release) are read under'),
+  // spool
+  stringKey(
+    'status_file',
+    'JSON status telemd writes (counters, spool usage, last delivery error) for telemctl status',
+  ),
+  integerKey(
+    'delivery_retry_base_ms',
+    'First retry ceiling after a failed delivery, ms (full jitter, doubling per failure)',
+    positiveMs,
+  ),
+  integerKey(
+    'delivery_retry_max_ms',
+    'Largest retry ceiling after repeated failed deliveries, ms',
+    positiveMs,
+  ),
 ];
 
 const BY_NAME: ReadonlyMap<string, AnyConfigKey> = new Map(CONFIG_KEYS.map((k) => [k.key, k]));

@@ -19,7 +19,7 @@ import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF } from '../deliver/
 import type { DeliveryOutcome, Sink } from '../deliver/sink.ts';
 import type { Limiter } from '../limit/limiter.ts';
 import type { Metrics } from '../metrics.ts';
-import type { Quarantine } from './quarantine.ts';
+import { type Quarantine, quarantineEntry } from './quarantine.ts';
 import type { SpoolStore } from './store.ts';
 
 export const DEFAULT_MAX_PER_PASS = 500;
@@ -68,7 +68,7 @@ export interface Drainer {
 }
 
 export function createDrainer(options: DrainerOptions): Drainer {
-  const { store, quarantine, sink, limiter, metrics, logger } = options;
+  const { store, sink, limiter, metrics, logger } = options;
   const random = options.random ?? Math.random;
   const wallNow = options.wallNow ?? Date.now;
   const monotonicNow = options.monotonicNow ?? (() => performance.now());
@@ -130,10 +130,7 @@ export function createDrainer(options: DrainerOptions): Drainer {
       if (!store.tryLease(s.name)) continue;
       try {
         const detail = s.kind === 'foreign' ? 'owned by another uid' : 'not a regular file';
-        if (await quarantine.move(s.name, { reason: s.kind, detail })) {
-          store.forget(s.name);
-          metrics.inc('quarantined', { name: s.name, reason: s.kind });
-        }
+        await quarantineEntry(options, s.name, { reason: s.kind, detail });
       } finally {
         store.release(s.name);
       }
@@ -161,10 +158,7 @@ export function createDrainer(options: DrainerOptions): Drainer {
             continue;
           }
           if (read.kind === 'format' && wallNow() - entry.mtimeMs < UNPARSABLE_GRACE_MS) continue;
-          if (await quarantine.move(entry.name, { reason: read.kind, detail: read.detail })) {
-            store.forget(entry.name);
-            metrics.inc('quarantined', { name: entry.name, reason: read.kind });
-          }
+          await quarantineEntry(options, entry.name, { reason: read.kind, detail: read.detail });
           continue;
         }
         if (!options.deliveryEnabled) {
@@ -202,17 +196,11 @@ export function createDrainer(options: DrainerOptions): Drainer {
             from: 'spool',
           });
         } else if (outcome.kind === 'permanent') {
-          metrics.deliveryError({ status: outcome.status, message: outcome.reason });
-          if (
-            await quarantine.move(entry.name, {
-              reason: 'permanent',
-              detail: outcome.reason,
-              status: outcome.status,
-            })
-          ) {
-            store.forget(entry.name);
-            metrics.inc('quarantined', { name: entry.name, reason: 'permanent', status: outcome.status });
-          }
+          await quarantineEntry(options, entry.name, {
+            reason: 'permanent',
+            detail: outcome.reason,
+            status: outcome.status,
+          });
         } else {
           noteFailure(outcome);
           return { delivered, examined, stoppedBy: 'retryable' };

@@ -10,6 +10,8 @@
 import { lstat, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '@telemetrics/libtelemetry/log';
+import type { Metrics } from '../metrics.ts';
+import type { SpoolStore } from './store.ts';
 
 export const QUARANTINE_DIR = '.quarantine';
 export const QUARANTINE_MAX_FILES = 200;
@@ -107,4 +109,21 @@ export function createQuarantine(options: QuarantineOptions): Quarantine {
       return true;
     },
   };
+}
+
+/**
+ * Move a spool entry to quarantine and account for it: the store forgets it,
+ * `quarantined` is counted, a permanent refusal becomes the last delivery
+ * error. One path for the drainer and the pipeline.
+ */
+export async function quarantineEntry(
+  deps: { readonly store: SpoolStore; readonly quarantine: Quarantine; readonly metrics: Metrics },
+  name: string,
+  note: QuarantineNote,
+): Promise<void> {
+  if (note.reason === 'permanent') deps.metrics.deliveryError({ status: note.status, message: note.detail });
+  if (await deps.quarantine.move(name, note)) {
+    deps.store.forget(name);
+    deps.metrics.inc('quarantined', { name, reason: note.reason, status: note.status });
+  }
 }

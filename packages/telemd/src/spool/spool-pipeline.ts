@@ -22,7 +22,7 @@ import type { Metrics } from '../metrics.ts';
 import type { Pipeline } from '../pipeline.ts';
 import type { TelemRecord } from '../record.ts';
 import type { Drainer } from './drain.ts';
-import type { Quarantine } from './quarantine.ts';
+import { type Quarantine, quarantineEntry } from './quarantine.ts';
 import type { SpoolEntry, SpoolStore } from './store.ts';
 
 /** Direct first attempts running at once; beyond that records wait for the drainer. */
@@ -49,7 +49,7 @@ export interface SpoolPipeline extends Pipeline {
 }
 
 export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipeline {
-  const { store, sink, limiter, drainer, quarantine, logger, metrics } = options;
+  const { store, sink, limiter, drainer, logger, metrics } = options;
   const maxInFlight = options.maxInFlight ?? MAX_DIRECT_IN_FLIGHT;
   const inFlight = new Set<Promise<void>>();
   const abort = new AbortController();
@@ -91,17 +91,11 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
         metrics.inc('delivered', { record, name: entry.name, status: outcome.status, from: 'direct' });
         drainer.reportSuccess();
       } else if (outcome.kind === 'permanent') {
-        metrics.deliveryError({ status: outcome.status, message: outcome.reason });
-        if (
-          await quarantine.move(entry.name, {
-            reason: 'permanent',
-            detail: outcome.reason,
-            status: outcome.status,
-          })
-        ) {
-          store.forget(entry.name);
-          metrics.inc('quarantined', { name: entry.name, reason: 'permanent', status: outcome.status });
-        }
+        await quarantineEntry(options, entry.name, {
+          reason: 'permanent',
+          detail: outcome.reason,
+          status: outcome.status,
+        });
       } else {
         keep(record, entry, 'retryable');
         drainer.reportFailure(outcome);

@@ -64,10 +64,20 @@ export async function scanSpoolDir(dir: string): Promise<ScanResult> {
   return { entries, temps };
 }
 
-/** Remove temp files left by a crash. Only called before this process writes any. */
-export async function removeTemps(dir: string, temps: readonly string[]): Promise<number> {
+/** Temp names carry the writer's pid: `.tmp-<pid>-<random>`. */
+export function tempName(pid: number, random: string): string {
+  return `${TEMP_PREFIX}${pid}-${random}`;
+}
+
+/**
+ * Remove temp files left by a crashed writer: every temp name not written by
+ * `ownPid`. A second pipeline of this process (config reload) may be writing
+ * its own temps right now; those are kept.
+ */
+export async function removeTemps(dir: string, temps: readonly string[], ownPid: number): Promise<number> {
   let removed = 0;
   for (const name of temps) {
+    if (name.startsWith(tempName(ownPid, ''))) continue;
     try {
       await unlink(path.join(dir, name));
       removed++;

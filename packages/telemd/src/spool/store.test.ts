@@ -70,12 +70,14 @@ test('directory fsyncs are grouped under concurrent puts', async () => {
 
 test('open() removes stale temp files and measures what is there (C files included)', async () => {
   using tmp = tempDir();
-  writeFileSync(path.join(tmp.dir, '.tmp-deadbeef'), 'half a rec');
+  writeFileSync(path.join(tmp.dir, '.tmp-999999999-deadbeef'), 'half a rec');
+  // Our own pid: another pipeline of this process (config reload) is writing it: kept.
+  writeFileSync(path.join(tmp.dir, `.tmp-${process.pid}-0123`), 'in progress');
   copyFileSync(vectorPath('spool/v2.4.3-hprobe.spool'), path.join(tmp.dir, 'Ab12Cd'));
   const store = createSpoolStore({ dir: tmp.dir, maxBytes: -1, uid });
   const { tempsRemoved } = await store.open();
   assert.equal(tempsRemoved, 1);
-  assert.deepEqual(readdirSync(tmp.dir), ['Ab12Cd']);
+  assert.deepEqual(readdirSync(tmp.dir).sort(), [`.tmp-${process.pid}-0123`, 'Ab12Cd']);
   assert.equal(store.bytes, statSync(path.join(tmp.dir, 'Ab12Cd')).size);
   const list = await store.list();
   assert.deepEqual(

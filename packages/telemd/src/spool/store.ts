@@ -1,7 +1,7 @@
 // The spool directory: one file per record in C's format (spec 7.2), written
 // crash-safe:
 //
-//   open(.tmp-<random>, O_EXCL|O_NOFOLLOW, 0600) -> write -> fsync -> close
+//   open(.tmp-<pid>-<random>, O_EXCL|O_NOFOLLOW, 0600) -> write -> fsync -> close
 //   -> link(tmp, <6 random [A-Za-z0-9]>)   (fails with EEXIST: O_EXCL for names)
 //   -> unlink(tmp) -> fsync(directory)      (one fsync covers every link since the last)
 //
@@ -27,7 +27,7 @@ import {
   MAX_SPOOL_FILE_BYTES,
 } from '@telemetrics/libtelemetry/wire';
 import type { TelemRecord } from '../record.ts';
-import { removeTemps, type ScannedEntry, scanSpoolDir, TEMP_PREFIX } from './scan.ts';
+import { removeTemps, type ScannedEntry, scanSpoolDir, tempName } from './scan.ts';
 
 const NAME_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const NAME_LENGTH = 6;
@@ -188,7 +188,7 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
     async open() {
       await mkdir(dir, { recursive: true, mode: 0o750 });
       const scan = await scanSpoolDir(dir);
-      const tempsRemoved = await removeTemps(dir, scan.temps);
+      const tempsRemoved = await removeTemps(dir, scan.temps, process.pid);
       generation++;
       await reconcile(scan.entries, generation);
       return { tempsRemoved };
@@ -205,7 +205,7 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
         };
       }
       reserved += bytes.length;
-      const tmp = path.join(dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+      const tmp = path.join(dir, tempName(process.pid, randomBytes(8).toString('hex')));
       let tmpExists = false;
       let leased: string | undefined;
       try {

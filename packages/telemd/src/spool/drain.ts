@@ -20,7 +20,7 @@ import type { DeliveryOutcome, Sink } from '../deliver/sink.ts';
 import type { Limiter } from '../limit/limiter.ts';
 import type { Metrics } from '../metrics.ts';
 import { type Quarantine, quarantineEntry } from './quarantine.ts';
-import type { SpoolStore } from './store.ts';
+import type { SpoolEntry, SpoolStore } from './store.ts';
 
 export const DEFAULT_MAX_PER_PASS = 500;
 /** A foreign writer (C telemprobd writes in place, BUG-12) may still be writing a young file. */
@@ -82,6 +82,7 @@ export function createDrainer(options: DrainerOptions): Drainer {
   let started = false;
   let closed = false;
   let failureLogged = 0;
+  let backlog: SpoolEntry[] | undefined;
 
   function schedule(ms: number): void {
     if (closed || !started) return;
@@ -124,7 +125,11 @@ export function createDrainer(options: DrainerOptions): Drainer {
     if (failures > 0 && monotonicNow() < backoffUntil) {
       return { delivered, examined, stoppedBy: 'backoff' };
     }
-    const { records, suspects } = await store.list();
+    // A pass cut short by maxPerPass hands the rest of its listing to the next
+    // pass: no directory rescan (an lstat per file) per batch of maxPerPass.
+    const carried = backlog;
+    backlog = undefined;
+    const { records, suspects } = carried ? { records: carried, suspects: [] } : await store.list();
     for (const s of suspects) {
       if (closed) break;
       if (!store.tryLease(s.name)) continue;
@@ -135,9 +140,12 @@ export function createDrainer(options: DrainerOptions): Drainer {
         store.release(s.name);
       }
     }
-    for (const entry of records) {
+    for (const [i, entry] of records.entries()) {
       if (closed) return { delivered, examined, stoppedBy: 'closed' };
-      if (examined >= maxPerPass) return { delivered, examined, stoppedBy: 'pass-limit' };
+      if (examined >= maxPerPass) {
+        backlog = records.slice(i);
+        return { delivered, examined, stoppedBy: 'pass-limit' };
+      }
       if (!store.tryLease(entry.name)) continue;
       examined++;
       try {

@@ -34,6 +34,7 @@ async function setup(
     mono?: () => number;
     wall?: () => number;
     expiry?: number;
+    maxPerPass?: number;
   } = {},
 ) {
   const logger = createMemoryLogger();
@@ -55,6 +56,7 @@ async function setup(
     recordExpiryMinutes: opts.expiry ?? -1,
     processTimeMs: 120_000,
     random: () => 0.5,
+    ...(opts.maxPerPass ? { maxPerPass: opts.maxPerPass } : {}),
     ...(opts.mono ? { monotonicNow: opts.mono } : {}),
     ...(opts.wall ? { wallNow: opts.wall } : {}),
   });
@@ -359,4 +361,21 @@ test('status file: written atomically with counters, spool gauge and last error'
   assert.equal(doc.spool.maxBytes, -1);
   assert.equal(doc.lastDeliveryError.status, 500);
   assert.ok(!Number.isNaN(Date.parse(doc.updatedAt)));
+});
+
+test('per-pass limit: a pass stops after maxPerPass, the next continues in order without losing any', async () => {
+  using tmp = tempDir();
+  let up = false;
+  let mono = 0;
+  await using s = await setup(tmp.dir, () => (up ? OK : DOWN), { mono: () => mono, maxPerPass: 3 });
+  for (let i = 0; i < 10; i++) await s.pipeline.accept(makeRecord(i));
+  await s.pipeline.idle();
+  up = true;
+  mono += 3_600_000;
+  const first = await s.drainer.runPass();
+  assert.equal(first.stoppedBy, 'pass-limit');
+  assert.equal(first.delivered, 3);
+  while ((await s.drainer.runPass()).stoppedBy === 'pass-limit');
+  assert.deepEqual(s.sink.delivered, [...Array(10).keys()]);
+  assert.deepEqual(readdirSync(tmp.dir), []);
 });

@@ -99,7 +99,7 @@ interface Stage {
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { logger } = options;
   const counters = createCounters();
-  const readFacts = options.readHostFacts ?? (() => readDaemonHostFacts());
+  const readFacts = options.readHostFacts ?? readDaemonHostFacts;
 
   async function buildStage(config: TelemetryConfig): Promise<Stage> {
     const machineId = await createMachineIdSource({

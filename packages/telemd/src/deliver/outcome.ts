@@ -13,6 +13,8 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
     const seconds = Number(text);
     return Number.isSafeInteger(seconds) ? seconds * 1000 : undefined;
   }
+  // An HTTP-date names a day and month; Date.parse alone would also take "-5" as a year.
+  if (!/^[A-Za-z]{3},? /.test(text)) return undefined;
   const at = Date.parse(text);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - nowMs);

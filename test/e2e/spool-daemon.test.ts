@@ -18,6 +18,7 @@ import { tempDir } from '../helpers/spool.ts';
 import { readVector, VECTORS_DIR } from '../helpers/vectors.ts';
 
 const CHILD = fileURLToPath(new URL('../fixtures/telemd-child.ts', import.meta.url));
+const TELEMD_BIN = fileURLToPath(new URL('../../packages/telemd/dist/main.js', import.meta.url));
 const template = (() => {
   const f = decodeFrame(readVector('socket/v2.4.3-hprobe.bin'));
   assert.ok(f.ok);
@@ -47,16 +48,33 @@ interface Telemd {
   kill9(): Promise<void>;
 }
 
-async function startTelemd(configFile: string, accepted = new Set<string>()): Promise<Telemd> {
-  const child = spawn(process.execPath, [CHILD, configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * `bin`: the built telemd (dist/main.js -f <ini>), ready when it logs "telemd
+ * started". `child`: the fixture, which also reports each record whose
+ * accept() resolved; the kill -9 test needs that to know what telemd owned.
+ */
+async function startTelemd(
+  configFile: string,
+  accepted = new Set<string>(),
+  mode: 'bin' | 'child' = 'bin',
+): Promise<Telemd> {
+  const args = mode === 'bin' ? [TELEMD_BIN, '-f', `${configFile}.ini`] : [CHILD, `${configFile}.json`];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
+  let socket = '';
+  let onStarted: (() => void) | undefined;
   child.stderr!.on('data', (d) => {
     err += d;
+    const m = /telemd started.* socket=(\S+)/.exec(err);
+    if (m && !socket) {
+      socket = m[1]!;
+      onStarted?.();
+    }
   });
   const waiters: Array<() => void> = [];
-  let socket = '';
   const ready = new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`telemd exited ${code} before ready: ${err}`)));
+    onStarted = resolve;
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const [kind, arg] = line.split(' ');
       if (kind === 'ready') {
@@ -96,25 +114,30 @@ async function startTelemd(configFile: string, accepted = new Set<string>()): Pr
   };
 }
 
+/** Writes <dir>/config.json (fixture) and <dir>/config.ini (telemd -f); returns <dir>/config. */
 function writeConfig(dir: string, collector: Collector, extra: Record<string, unknown> = {}): string {
   const spool = path.join(dir, 'spool');
   mkdirSync(spool, { recursive: true });
-  const file = path.join(dir, 'config.json');
+  const file = path.join(dir, 'config');
+  const settings = {
+    server: collector.v2Url,
+    socket_path: path.join(dir, 'telem-0'),
+    spool_dir: spool,
+    machine_id_file: path.join(dir, 'machine_id'),
+    static_machine_id_file: path.join(dir, 'no-static-id'),
+    status_file: path.join(dir, 'status.json'),
+    daemon_recycling_enabled: false,
+    delivery_retry_base_ms: 50,
+    delivery_retry_max_ms: 400,
+    delivery_timeout_ms: 2000,
+    ...extra,
+  };
+  writeFileSync(`${file}.json`, JSON.stringify(settings));
   writeFileSync(
-    file,
-    JSON.stringify({
-      server: collector.v2Url,
-      socket_path: path.join(dir, 'telem-0'),
-      spool_dir: spool,
-      machine_id_file: path.join(dir, 'machine_id'),
-      static_machine_id_file: path.join(dir, 'no-static-id'),
-      status_file: path.join(dir, 'status.json'),
-      daemon_recycling_enabled: false,
-      delivery_retry_base_ms: 50,
-      delivery_retry_max_ms: 400,
-      delivery_timeout_ms: 2000,
-      ...extra,
-    }),
+    `${file}.ini`,
+    `[settings]\n${Object.entries(settings)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
   );
   return file;
 }
@@ -170,8 +193,7 @@ test('collector down at start, then up: records wait in the spool, then all arri
   try {
     const frames = Array.from({ length: 10 }, (_, i) => frame(i));
     for (const f of frames) await send(telemd.socket, f.bytes);
-    await telemd.waitAccepted(10);
-    assert.equal(spoolFiles(tmp.dir).length, 10, 'all ten persisted while the server is down');
+    await until('all ten persisted while the server is down', () => spoolFiles(tmp.dir).length === 10);
     await collector.start();
     const records = await collector.waitForRecords(10, { timeoutMs: 20_000 });
     assert.deepEqual(new Set(records.map((r) => r.event_id)), new Set(frames.map((f) => f.eventId)));
@@ -196,7 +218,6 @@ for (const fault of [
     try {
       const frames = Array.from({ length: 5 }, (_, i) => frame(100 + i));
       for (const f of frames) await send(telemd.socket, f.bytes);
-      await telemd.waitAccepted(5);
       const records = await collector.waitForRecords(5, { timeoutMs: 20_000 });
       assert.deepEqual(new Set(records.map((r) => r.event_id)), new Set(frames.map((f) => f.eventId)));
       assert.ok(collector.requests.length >= 5 + fault.times, 'the faulted requests were retried');
@@ -215,7 +236,6 @@ test('collector answers 400: that record is quarantined with the answer, the oth
   const telemd = await startTelemd(writeConfig(tmp.dir, collector));
   try {
     await send(telemd.socket, frame(200).bytes);
-    await telemd.waitAccepted(1);
     const qdir = path.join(tmp.dir, 'spool', '.quarantine');
     await until('quarantined', () => {
       try {
@@ -253,7 +273,7 @@ test('kill -9 telemd mid-stream, 6 times, and restart: every accepted record is 
   };
   let n = 1000;
   for (let round = 0; round < 6; round++) {
-    const telemd = await startTelemd(config, accepted);
+    const telemd = await startTelemd(config, accepted, 'child');
     const killAt = accepted.size + 1 + Math.floor(rand() * 15);
     // Stream frames until the kill; sends racing the kill may fail (the socket is gone): fine.
     const sender = (async () => {
@@ -265,7 +285,7 @@ test('kill -9 telemd mid-stream, 6 times, and restart: every accepted record is 
     await telemd.kill9();
     await sender;
   }
-  const final = await startTelemd(config, accepted);
+  const final = await startTelemd(config, accepted, 'child');
   try {
     const want = [...accepted];
     await until(

@@ -82,7 +82,11 @@ export function createDurablePipeline(context: DurablePipelineContext): DurableP
       return rejected === undefined ? doc : { ...doc, counters: { ...doc.counters, rejected } };
     },
   });
-  metrics.onChange = () => status.schedule();
+  metrics.onChange = () => {
+    status.schedule();
+    // main.ts logs the daemon's counters at exit; keep its `delivered` true.
+    if (context.counters) context.counters.delivered = metrics.get('delivered');
+  };
 
   const ready = (async () => {
     const { tempsRemoved } = await store.open();

@@ -3,8 +3,10 @@
 // Bytes are real bytes: the size of the record's spool file encoding
 // (spoolFileSize(): CFG line + 15 header lines + payload + LF), the same
 // number whether the record is delivered directly or from the spool. C
-// counted 4 per record (BUG-19). Counts are committed only for records that
-// were delivered, as C updates only after a successful POST.
+// counted 4 per record (BUG-19). Counts end up only on records that were
+// delivered, as C updates only after a successful POST; attempts reserve
+// their count first (acquire) and refund it on failure, so parallel attempts
+// cannot overshoot the limit.
 import { ErrorCodes, TelemetryError } from '@telemetrics/libtelemetry';
 import type { TelemetryConfig } from '@telemetrics/libtelemetry/config';
 import {
@@ -16,6 +18,7 @@ import {
   minuteOf,
   windowAdd,
   windowAllows,
+  windowSubtract,
 } from './windows.ts';
 
 export type LimiterConfig = Pick<
@@ -31,11 +34,26 @@ export type LimitVerdict =
   | { readonly ok: true }
   | { readonly ok: false; readonly limit: 'records' | 'bytes'; readonly retryInMs: number };
 
+/** A counted attempt; refund it if the delivery did not succeed. */
+export interface LimitReservation {
+  readonly minute: number;
+  readonly bytes: number;
+}
+
 export interface Limiter {
   /** Would one record of `bytes` bytes fit now? Does not count it. */
   check(bytes: number): LimitVerdict;
   /** Count one delivered record of `bytes` bytes. */
   commit(bytes: number): void;
+  /**
+   * check() and count at once, before the attempt: concurrent attempts cannot
+   * all pass a check that only later deliveries would have failed.
+   */
+  acquire(
+    bytes: number,
+  ): (LimitVerdict & { readonly ok: false }) | { readonly ok: true; readonly reservation: LimitReservation };
+  /** The attempt did not deliver: C counts only successful sends, so take it back. */
+  refund(reservation: LimitReservation): void;
   readonly enabled: boolean;
 }
 
@@ -71,8 +89,20 @@ export function createLimiter(config: LimiterConfig, monotonicMs: () => number):
     return (minute + minutes) * MS_PER_MINUTE - now;
   }
 
-  return {
+  const limiter: Limiter = {
     enabled: recordOn || byteOn,
+    acquire(bytes) {
+      const verdict = limiter.check(bytes);
+      if (!verdict.ok) return verdict;
+      const minute = minuteOf(monotonicMs());
+      if (recordOn) windowAdd(records, minute, 1);
+      if (byteOn) windowAdd(bytesW, minute, bytes);
+      return { ok: true, reservation: { minute, bytes } };
+    },
+    refund(r) {
+      if (recordOn) windowSubtract(records, r.minute, 1);
+      if (byteOn) windowSubtract(bytesW, r.minute, r.bytes);
+    },
     check(bytes) {
       if (!recordOn && !byteOn) return { ok: true };
       const minute = minuteOf(monotonicMs());
@@ -104,4 +134,5 @@ export function createLimiter(config: LimiterConfig, monotonicMs: () => number):
       if (byteOn) windowAdd(bytesW, minute, bytes);
     },
   };
+  return limiter;
 }

@@ -188,3 +188,24 @@ test('limiter: disabled by rate_limit_enabled=false or both limits -1; bad windo
   // A bad window of a disabled limit is harmless (C exited anyway, BUG-21).
   assert.doesNotThrow(() => createLimiter({ ...base, byte_window_length: -1 }, () => 0));
 });
+
+test('limiter: acquire reserves, so parallel attempts cannot overshoot; refund gives it back', () => {
+  const limiter = createLimiter(
+    {
+      rate_limit_enabled: true,
+      record_burst_limit: 3,
+      record_window_length: 5,
+      byte_burst_limit: -1,
+      byte_window_length: 20,
+    },
+    () => 0,
+  );
+  const got = Array.from({ length: 10 }, () => limiter.acquire(100));
+  const ok = got.filter((g) => g.ok);
+  assert.equal(ok.length, 3);
+  const first = ok[0]!;
+  assert.ok(first.ok);
+  limiter.refund(first.reservation);
+  assert.equal(limiter.acquire(100).ok, true);
+  assert.equal(limiter.acquire(100).ok, false);
+});

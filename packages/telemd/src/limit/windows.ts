@@ -66,6 +66,12 @@ export function windowAdd(w: MinuteWindows, minute: number, inc: number): void {
   w.counts[s]! += inc;
 }
 
+/** Undo windowAdd(w, minute, inc) (a reservation whose delivery failed). */
+export function windowSubtract(w: MinuteWindows, minute: number, inc: number): void {
+  const s = slotOf(minute);
+  if (w.minutes[s] === minute) w.counts[s] = Math.max(0, w.counts[s]! - inc);
+}
+
 /**
  * Minutes from `minute` until a refused `inc` could fit again if nothing else
  * is added (the oldest counted minutes leave the window one by one); Infinity

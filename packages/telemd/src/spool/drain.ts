@@ -174,7 +174,7 @@ export function createDrainer(options: DrainerOptions): Drainer {
           metrics.dropped('delivery_disabled', { name: entry.name });
           continue;
         }
-        const verdict = limiter.check(read.bytes);
+        const verdict = limiter.acquire(read.bytes);
         if (!verdict.ok) {
           if (options.strategy === 'drop') {
             await store.remove(entry.name);
@@ -191,8 +191,8 @@ export function createDrainer(options: DrainerOptions): Drainer {
         }
         metrics.inc('retried', { name: entry.name });
         const outcome = await sink.deliver(read.record, abort.signal);
+        if (outcome.kind !== 'delivered') limiter.refund(verdict.reservation);
         if (outcome.kind === 'delivered') {
-          limiter.commit(read.bytes);
           await store.remove(entry.name);
           delivered++;
           if (failures > 0) logger.log('notice', 'server reachable again, draining the spool', { failures });

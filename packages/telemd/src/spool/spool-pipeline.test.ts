@@ -379,3 +379,25 @@ test('per-pass limit: a pass stops after maxPerPass, the next continues in order
   assert.deepEqual(s.sink.delivered, [...Array(10).keys()]);
   assert.deepEqual(readdirSync(tmp.dir), []);
 });
+
+test('rate limit holds with parallel direct attempts (reserved before sending)', async () => {
+  using tmp = tempDir();
+  let open!: () => void;
+  const gate = new Promise<void>((r) => {
+    open = r;
+  });
+  const limits = { ...NO_LIMITS, rate_limit_enabled: true, record_burst_limit: 3, record_window_length: 5 };
+  await using s = await setup(
+    tmp.dir,
+    async () => {
+      await gate;
+      return OK;
+    },
+    { limits },
+  );
+  for (let i = 0; i < 8; i++) await s.pipeline.accept(makeRecord(i));
+  open();
+  await s.pipeline.idle();
+  assert.equal(s.sink.delivered.length, 3);
+  assert.equal(readdirSync(tmp.dir).length, 5);
+});

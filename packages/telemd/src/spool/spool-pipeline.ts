@@ -70,7 +70,7 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
 
   async function firstAttempt(record: TelemRecord, entry: SpoolEntry): Promise<void> {
     try {
-      const verdict = limiter.check(entry.bytes);
+      const verdict = limiter.acquire(entry.bytes);
       if (!verdict.ok) {
         if (options.strategy === 'drop') {
           await store.remove(entry.name);
@@ -85,8 +85,8 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
         return;
       }
       const outcome = await sink.deliver(record, abort.signal);
+      if (outcome.kind !== 'delivered') limiter.refund(verdict.reservation);
       if (outcome.kind === 'delivered') {
-        limiter.commit(entry.bytes);
         await store.remove(entry.name);
         metrics.inc('delivered', { record, name: entry.name, status: outcome.status, from: 'direct' });
         drainer.reportSuccess();
@@ -107,11 +107,11 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
 
   async function unspooledAttempt(record: TelemRecord, reason: 'spool_full' | 'spool_io', detail: string) {
     const bytes = spoolFileSize(record);
-    const verdict = limiter.check(bytes);
-    if (verdict.ok && !drainer.backingOff) {
+    const verdict = drainer.backingOff ? undefined : limiter.acquire(bytes);
+    if (verdict?.ok) {
       const outcome = await sink.deliver(record, abort.signal);
+      if (outcome.kind !== 'delivered') limiter.refund(verdict.reservation);
       if (outcome.kind === 'delivered') {
-        limiter.commit(bytes);
         metrics.inc('delivered', { record, status: outcome.status, from: 'unspooled' });
         drainer.reportSuccess();
         return;

@@ -304,3 +304,38 @@ test('kill -9 telemd mid-stream, 6 times, and restart: every accepted record is 
     await final.stop();
   }
 });
+
+for (const strategy of ['drop', 'spool'] as const) {
+  test(`live burst through telemd, record_burst_limit=4, strategy ${strategy}`, async () => {
+    using tmp = tempDir();
+    await using collector = await startCollector();
+    const telemd = await startTelemd(
+      writeConfig(tmp.dir, collector, {
+        rate_limit_enabled: true,
+        record_burst_limit: 4,
+        record_window_length: 5,
+        rate_limit_strategy: strategy,
+      }),
+    );
+    try {
+      for (let i = 0; i < 12; i++) await send(telemd.socket, frame(300 + i).bytes);
+      await collector.waitForRecords(4);
+      if (strategy === 'spool') {
+        await until('the other 8 wait in the spool', () => spoolFiles(tmp.dir).length === 8);
+      }
+    } finally {
+      await telemd.stop();
+    }
+    assert.equal(collector.records.length, 4, 'the limit held');
+    const status = JSON.parse(readFileSync(path.join(tmp.dir, 'status.json'), 'utf8'));
+    assert.equal(status.counters.accepted, 12);
+    assert.equal(status.counters.delivered, 4);
+    if (strategy === 'drop') {
+      assert.equal(status.counters.dropped.rate_limited, 8);
+      assert.equal(spoolFiles(tmp.dir).length, 0);
+    } else {
+      assert.equal(status.counters.dropped.rate_limited ?? 0, 0);
+      assert.equal(spoolFiles(tmp.dir).length, 8, 'kept for later, not lost');
+    }
+  });
+}

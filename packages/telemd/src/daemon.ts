@@ -61,7 +61,7 @@ export interface Daemon extends EventEmitter<DaemonEvents> {
   readonly counters: Counters;
   readonly config: TelemetryConfig;
   readonly machineId: string;
-  /** Connections open plus records in flight. */
+  /** Connections being read plus records not yet taken by the pipeline. */
   busy(): number;
   reload(config: TelemetryConfig): Promise<ReloadReport>;
   /** Stop accepting, finish in-flight work within `timeoutMs`, release everything. Idempotent. */
@@ -247,7 +247,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     emitter.emit('idle');
   }
   function busy(): number {
-    return inFlight.size + sockets.size;
+    // One entry per connection, from accept until the pipeline has taken its record.
+    return inFlight.size;
   }
   touch();
 

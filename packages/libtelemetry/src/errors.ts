@@ -33,6 +33,8 @@ export const ErrorCodes = {
   // Journal and retention files (I/O failures; the entry format is TELEM_JOURNAL_FORMAT).
   TELEM_JOURNAL_IO: 'TELEM_JOURNAL_IO',
   TELEM_RETENTION_EXISTS: 'TELEM_RETENTION_EXISTS',
+  // telemd's status file as read by telemctl status.
+  TELEM_STATUS_FORMAT: 'TELEM_STATUS_FORMAT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -45,6 +45,9 @@ export interface TelemetryConfig {
   readonly server_api: ServerApi | 'auto';
   /** Root the host facts (DMI, cpuinfo, os-release) are read under; tests fake a machine with it. */
   readonly host_root: string;
+  // telemctl
+  /** JSON status telemd's spool writes (counters, spool usage, last delivery error); read by `telemctl status`. */
+  readonly status_file: string;
 }
 
 export const DEFAULT_TID = '6907c830-eed9-4ce9-81ae-76daf8d88f0f';
@@ -75,6 +78,8 @@ export const DEFAULT_CONFIG: TelemetryConfig = Object.freeze({
   privacy_filters_override_file: '/etc/telemetrics/opt-in-no-privacy-filters',
   server_api: 'auto',
   host_root: '/',
+  // telemctl
+  status_file: '/var/lib/telemetry/telemd-status.json',
 });
 
 /** The C config lookup order (spec 9.2), after an explicit -f file. */

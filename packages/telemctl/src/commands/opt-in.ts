@@ -21,6 +21,11 @@ export async function run(ctx: CommandContext): Promise<number> {
   const marker = ctx.config.opt_in_file;
   try {
     await fsp.mkdir(path.dirname(marker), { recursive: true, mode: 0o755 });
+  } catch {
+    ctx.err(`Failed to create ${marker}.\n`);
+    return 1;
+  }
+  try {
     const handle = await fsp.open(
       marker,
       constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW,

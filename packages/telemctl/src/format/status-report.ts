@@ -107,7 +107,7 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-const label = (name: string) => `${`${name}:`.padEnd(20)}`;
+const label = (name: string) => (name ? `${name}:` : '').padEnd(21);
 
 export function formatStatus(f: StatusFacts): string {
   let out = '';

@@ -47,6 +47,8 @@ export interface JournalAppendInput {
   readonly eventId: string;
   /** Epoch seconds; defaults to now(). */
   readonly timestamp?: number;
+  /** Optional 6th field (see JournalEntry.note); only for side files, never the C journal. */
+  readonly note?: string;
 }
 
 export interface Journal {
@@ -186,6 +188,7 @@ export async function openJournal(options: JournalOptions): Promise<Journal> {
       classification: input.classification,
       eventId: input.eventId,
       bootId: await readBootId(),
+      ...(input.note === undefined ? {} : { note: input.note }),
     };
     const valid = validateJournalEntry(entry);
     if (!valid.ok) return fail(valid.code, valid.detail);

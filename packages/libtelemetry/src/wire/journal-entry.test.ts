@@ -43,10 +43,23 @@ test('the v2.3.5 journal vector parses into 5 entries and re-serializes identica
 test('parsing is as tolerant as C: short lines skipped, extra fields ignored, atoll timestamps', () => {
   assert.equal(parseJournalLine('a\x1eb\x1ec\x1ed'), null);
   assert.equal(parseJournalLine(''), null);
-  const extra = parseJournalLine('r\x1e12abc\x1ec\x1ee\x1eb\x1eextra');
-  assert.deepEqual(extra, { recordId: 'r', timestamp: 12, classification: 'c', eventId: 'e', bootId: 'b' });
+  const extra = parseJournalLine('r\x1e12abc\x1ec\x1ee\x1eb\x1enote\x1eextra');
+  assert.deepEqual(extra, {
+    recordId: 'r',
+    timestamp: 12,
+    classification: 'c',
+    eventId: 'e',
+    bootId: 'b',
+    note: 'note',
+  });
   assert.equal(parseJournalLine('r\x1exyz\x1ec\x1ee\x1eb')?.timestamp, 0);
   assert.equal(parseJournalLine('r\x1e -5\x1ec\x1ee\x1eb')?.timestamp, -5);
+});
+
+test('a note is a 6th field', () => {
+  const line = serializeJournalEntry({ ...SAMPLE, note: 'rate_limited' });
+  assert.ok(line.endsWith('\x1erate_limited\n'));
+  assert.equal(parseJournalLine(line.slice(0, -1))?.note, 'rate_limited');
 });
 
 test('a last line without LF is a torn write, not an entry', () => {
@@ -79,6 +92,9 @@ test('C validation: classification and event id', () => {
     [{ recordId: 'x'.repeat(32) }, 'TELEM_JOURNAL_FORMAT'],
     [{ bootId: 'a\nb' }, 'TELEM_JOURNAL_FORMAT'],
     [{ timestamp: 1.5 }, 'TELEM_JOURNAL_FORMAT'],
+    [{ note: 'spool_full' }, null],
+    [{ note: 'two words' }, 'TELEM_JOURNAL_FORMAT'],
+    [{ note: '' }, 'TELEM_JOURNAL_FORMAT'],
   ];
   for (const [patch, code] of cases) {
     const result = validateJournalEntry({ ...SAMPLE, ...patch });

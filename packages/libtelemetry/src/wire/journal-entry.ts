@@ -22,6 +22,11 @@ export interface JournalEntry {
   readonly classification: string;
   readonly eventId: string;
   readonly bootId: string;
+  /**
+   * Optional 6th field, ours: why a record was not delivered (side file of
+   * dropped records). C's parser ignores fields after the 5th.
+   */
+  readonly note?: string | undefined;
 }
 
 const HEX32 = /^[0-9a-f]{32}$/;
@@ -74,8 +79,13 @@ export function validateJournalEntry(entry: JournalEntry): ParseResult<JournalEn
   if (/[\x00-\x1f\x7f]/.test(entry.bootId)) {
     return fail(ErrorCodes.TELEM_JOURNAL_FORMAT, 'boot id contains a control character');
   }
+  if (entry.note !== undefined && !NOTE.test(entry.note)) {
+    return fail(ErrorCodes.TELEM_JOURNAL_FORMAT, 'note is not 1-64 chars of [A-Za-z0-9_.:-]');
+  }
   return ok(entry);
 }
+
+const NOTE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /**
  * The line serialize_journal_entry() writes, LF included. Throws on an entry
@@ -85,7 +95,8 @@ export function serializeJournalEntry(entry: JournalEntry): string {
   const valid = validateJournalEntry(entry);
   if (!valid.ok) throw new TypeError(`invalid journal entry: ${valid.detail}`);
   const s = JOURNAL_FIELD_SEPARATOR;
-  return `${entry.recordId}${s}${entry.timestamp}${s}${entry.classification}${s}${entry.eventId}${s}${entry.bootId}\n`;
+  const note = entry.note === undefined ? '' : `${s}${entry.note}`;
+  return `${entry.recordId}${s}${entry.timestamp}${s}${entry.classification}${s}${entry.eventId}${s}${entry.bootId}${note}\n`;
 }
 
 /** C atoll(): leading blanks, optional sign, digits; anything else ends it (0 if none). */
@@ -98,21 +109,23 @@ function atoll(text: string): number {
 
 /**
  * deserialize_journal_entry(): one line without its LF. Tolerant like C: a
- * line with fewer than 5 fields gives null (skipped); extra fields are
- * ignored; the timestamp goes through atoll. Values are not validated: the
+ * line with fewer than 5 fields gives null (skipped); a 6th field is our
+ * note, later ones are ignored; the timestamp goes through atoll. Values are not validated: the
  * viewer shows what is there.
  */
 export function parseJournalLine(line: string): JournalEntry | null {
   const fields = line.split(JOURNAL_FIELD_SEPARATOR);
   if (fields.length < 5) return null;
-  const [recordId, timestamp, classification, eventId, bootId] = fields as [
+  const [recordId, timestamp, classification, eventId, bootId, note] = fields as [
     string,
     string,
     string,
     string,
     string,
+    string | undefined,
   ];
-  return { recordId, timestamp: atoll(timestamp), classification, eventId, bootId };
+  const entry: JournalEntry = { recordId, timestamp: atoll(timestamp), classification, eventId, bootId };
+  return note === undefined ? entry : { ...entry, note };
 }
 
 export interface ParsedJournal {

@@ -138,3 +138,30 @@ test('exit codes: missing journal 0 and empty, unreadable journal 1, bad option 
     assert.equal(nobody.code, 1);
   }
 });
+
+test('--dropped lists the side file with the reason as a last column', async (t) => {
+  const dir = tempDir(t);
+  const journal = path.join(dir, 'journal');
+  fs.copyFileSync(vectorPath('journal/journal'), journal);
+  fs.writeFileSync(
+    `${journal}.dropped`,
+    `${'a'.repeat(32)}\x1e1795319925\x1ea/b/c\x1e${'e'.repeat(32)}\x1e${'b'.repeat(36)}\x1espool_full\n`,
+  );
+  const config = writeConfig(dir, { journal_file: journal });
+  const r = await runTelemctl(['-f', config, 'journal', '--dropped', '-V']);
+  assert.equal(r.code, 0);
+  const rows = r.stdout.split('\n');
+  assert.equal(
+    rows[1],
+    `a/b/c${' '.repeat(26)}Sun 2026-11-22 03:58:45 UTC ${'a'.repeat(32)} ${'e'.repeat(32)} ${'b'.repeat(36)} spool_full`,
+  );
+  assert.equal(rows[2], 'Total records: 1');
+  const json = await runTelemctl(['-f', config, 'journal', '--dropped', '--json']);
+  assert.equal(JSON.parse(json.stdout).reason, 'spool_full');
+  const main = await runTelemctl(['-f', config, 'journal', '-V']);
+  assert.deepEqual(
+    main.stdoutBytes,
+    readVector('journal/telemctl-journal-V.txt'),
+    'the journal itself is unaffected',
+  );
+});

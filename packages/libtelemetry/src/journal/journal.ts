@@ -26,6 +26,15 @@ export const DEFAULT_BOOT_ID_FILE = '/proc/sys/kernel/random/boot_id';
 /** Written when the boot id cannot be read: the entry matters more than the boot id. */
 export const UNKNOWN_BOOT_ID = '00000000-0000-0000-0000-000000000000';
 
+/**
+ * The side file of records telemd gave up on (dropped, expired, quarantined):
+ * journal lines with a 6th field, the reason. Kept apart so the C viewer and
+ * `telemctl journal` list only records that were sent or kept local.
+ */
+export function droppedJournalPath(journalFile: string): string {
+  return `${journalFile}.dropped`;
+}
+
 export interface JournalOptions {
   readonly path: string;
   readonly bootIdFile?: string;

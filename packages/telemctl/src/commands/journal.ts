@@ -1,6 +1,11 @@
 // `telemctl journal`: C's telem_journal (spec c-client.md 10.3), run in
 // process instead of through a shell, with its real exit status (BUG-42).
-import { type JournalEntry, readJournal, readRetainedPayload } from '@telemetrics/libtelemetry/journal';
+import {
+  droppedJournalPath,
+  type JournalEntry,
+  readJournal,
+  readRetainedPayload,
+} from '@telemetrics/libtelemetry/journal';
 import type { CommandContext, OptionsTable, OptionValues } from '../command.ts';
 import {
   entryMatches,
@@ -34,6 +39,10 @@ export const options: OptionsTable = {
   },
   verbose: { type: 'boolean', short: 'V', help: 'Verbose output: column header and "Total records: N"' },
   json: { type: 'boolean', help: 'One JSON object per entry instead of columns (-V is ignored)' },
+  dropped: {
+    type: 'boolean',
+    help: 'List the records telemd gave up on (journal_file + ".dropped")\ninstead, with the reason as a last column',
+  },
 };
 
 export const description = `Prints the journal (journal_file, default /var/log/telemetry/journal): one line
@@ -53,7 +62,14 @@ OUTPUT
   Columns: classification (padded to 30), time ("%a %Y-%m-%d %H:%M:%S %Z"),
   record id, event id, boot id: the layout of C's telem_journal.
   --json prints {"record_id","timestamp","time","classification","event_id",
-  "boot_id"} per line, plus "payload" (string or null) with -i.
+  "boot_id"} per line, plus "payload" (string or null) with -i, and
+  "reason" with --dropped.
+
+DROPPED RECORDS
+  Records that were not delivered and not kept (spool full, expired,
+  quarantined, refused by the server) are not in the journal: telemd lists
+  them in journal_file + ".dropped", the same lines with a 6th field, the
+  reason. --dropped shows that file with the same options.
 
 EXIT STATUS
   0  success, also when no entry matches
@@ -75,7 +91,7 @@ async function printEntry(ctx: CommandContext, e: JournalEntry, values: OptionVa
     // C skips (and does not count) an entry whose strftime fails.
     return false;
   }
-  ctx.out(line);
+  ctx.out(e.note === undefined ? line : `${line.slice(0, -1)} ${e.note}\n`);
   if (payload) ctx.out(formatRetainedPayload(payload));
   return true;
 }
@@ -90,7 +106,9 @@ export async function run(ctx: CommandContext, values: OptionValues): Promise<nu
   };
   let entries: JournalEntry[];
   try {
-    entries = (await readJournal(ctx.config.journal_file)).entries;
+    const file =
+      values['dropped'] === true ? droppedJournalPath(ctx.config.journal_file) : ctx.config.journal_file;
+    entries = (await readJournal(file)).entries;
   } catch {
     ctx.err('Unable to open journal\n');
     return 1;

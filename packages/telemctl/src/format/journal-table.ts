@@ -116,6 +116,7 @@ export function formatJournalJson(e: JournalEntry, payload?: Uint8Array | null):
     event_id: e.eventId,
     boot_id: e.bootId,
   };
+  if (e.note !== undefined) obj['reason'] = e.note;
   if (payload !== undefined) obj['payload'] = payload === null ? null : Buffer.from(payload).toString('utf8');
   return `${JSON.stringify(obj)}\n`;
 }

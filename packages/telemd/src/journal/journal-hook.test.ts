@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { HEADER_NAMES, type RecordHeaders } from '@telemetrics/libtelemetry';
-import { readJournal } from '@telemetrics/libtelemetry/journal';
+import { droppedJournalPath, readJournal } from '@telemetrics/libtelemetry/journal';
 import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
-import { createJournalHook, droppedJournalPath, type JournalHookRecord } from './journal-hook.ts';
+import { createJournalHook, type JournalHookRecord } from './journal-hook.ts';
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telem-'));

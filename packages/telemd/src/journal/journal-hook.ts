@@ -13,6 +13,7 @@
 import type { RecordHeaders } from '@telemetrics/libtelemetry';
 import {
   createRetention,
+  droppedJournalPath,
   type Journal,
   type JournalAppendInput,
   openJournal,
@@ -48,11 +49,6 @@ export interface JournalHook {
   recordDropped(record: JournalHookRecord, reason: string): Promise<void>;
   /** Waits for pending writes, closes the files. Idempotent. */
   close(): Promise<void>;
-}
-
-/** Path of the side file of records that were not delivered. */
-export function droppedJournalPath(journalFile: string): string {
-  return `${journalFile}.dropped`;
 }
 
 function sanitizeReason(reason: string): string {

@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { loadConfig } from '@telemetrics/libtelemetry/config';
 import type { Command, CommandContext, ExecResult, OptionsTable, OptionValues } from './command.ts';
 import * as journal from './commands/journal.ts';
 import * as isActive from './commands/is-active.ts';
@@ -15,7 +16,6 @@ import * as start from './commands/start.ts';
 import * as status from './commands/status.ts';
 import * as stop from './commands/stop.ts';
 import { requireRoot } from './host.ts';
-import { loadTelemctlConfig } from './load-config.ts';
 
 const ARGV0 = 'telemctl';
 
@@ -151,11 +151,12 @@ async function main(argv: readonly string[]): Promise<number> {
   const configFile = (values['config-file'] ?? values['config_file']) as string | undefined;
   let config: CommandContext['config'];
   try {
-    const loaded = await loadTelemctlConfig(configFile);
+    // The C lookup order (spec 9.2): -f, /etc, /usr/share defaults, built-in defaults.
+    const loaded = await loadConfig({ configFile });
     for (const w of loaded.warnings) err(`${ARGV0}: ${w}\n`);
     config = loaded.config;
   } catch (e) {
-    err(`${ARGV0}: cannot load configuration ${configFile ?? ''}: ${(e as Error).message}\n`);
+    err(`${ARGV0}: ${(e as Error).message}\n`);
     return 1;
   }
   const ctx: CommandContext = {

@@ -52,6 +52,19 @@ test('a full status file becomes the report', () => {
   );
 });
 
+test("the spool's ISO timestamps read like epoch ms", () => {
+  const iso = {
+    ...STATUS,
+    updatedAt: new Date(1_000_000).toISOString(),
+    lastDeliveryError: { at: '1970-01-01T00:00:00.000Z', message: 'm' },
+  };
+  const parsed = parseStatusFile(JSON.stringify(iso));
+  assert.ok(parsed.ok);
+  assert.equal(parsed.value.updatedAt, 1_000_000);
+  assert.equal(parsed.value.lastDeliveryError?.at, 0);
+  assert.equal(parsed.value.lastDeliveryError?.status, undefined);
+});
+
 test('no status file yet, or an unusable one, is said plainly', () => {
   assert.match(
     formatStatus(FACTS),

@@ -38,6 +38,14 @@ function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+/** Epoch ms from a number of ms or an ISO 8601 string (the spool writes ISO); 0 when neither. */
+function time(v: unknown): number {
+  if (typeof v === 'string') {
+    const t = Date.parse(v);
+    return Number.isNaN(t) ? 0 : t;
+  }
+  return num(v);
+}
 
 /** Missing counters read as 0 (an older writer); a wrong version or shape fails. */
 export function parseStatusFile(text: string): ParseResult<TelemdStatus> {
@@ -62,7 +70,7 @@ export function parseStatusFile(text: string): ParseResult<TelemdStatus> {
   let lastDeliveryError: TelemdStatus['lastDeliveryError'] = null;
   if (isObj(e)) {
     lastDeliveryError = {
-      at: num(e['at']),
+      at: time(e['at']),
       message: typeof e['message'] === 'string' ? e['message'] : '',
       ...(typeof e['status'] === 'number' ? { status: e['status'] } : {}),
     };
@@ -70,7 +78,7 @@ export function parseStatusFile(text: string): ParseResult<TelemdStatus> {
   return ok({
     version: 1,
     pid: num(raw['pid']),
-    updatedAt: num(raw['updatedAt']),
+    updatedAt: time(raw['updatedAt']),
     counters: { ...counters, dropped },
     spool: { bytes: num(s['bytes']), files: num(s['files']), maxBytes: num(s['maxBytes']) },
     lastDeliveryError,

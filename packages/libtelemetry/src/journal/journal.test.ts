@@ -238,3 +238,17 @@ test('concurrent appends are serialized into whole lines', async (t) => {
   assert.equal(entries.length, 40);
   assert.equal(skipped, 0);
 });
+
+test('sweep removes orphaned payloads and crash temp files, nothing else', async (t) => {
+  const dir = tempDir(t);
+  const retention = createRetention({ dir });
+  const keep = 'a'.repeat(32);
+  const orphan = 'b'.repeat(32);
+  await retention.save(keep, Buffer.from('k'));
+  await retention.save(orphan, Buffer.from('o'));
+  fs.writeFileSync(path.join(dir, `.${'c'.repeat(32)}.tmp`), 'torn');
+  fs.writeFileSync(path.join(dir, 'README'), 'not ours');
+  assert.equal(await retention.sweep(new Set([keep])), 2);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['README', keep]);
+  assert.equal(await createRetention({ dir: path.join(dir, 'none') }).sweep(new Set()), 0);
+});

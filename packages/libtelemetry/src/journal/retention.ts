@@ -23,6 +23,12 @@ export interface Retention {
   save(recordId: string, payload: Uint8Array): Promise<void>;
   /** Removes the file of `recordId`; a missing file is fine (idempotent). */
   remove(recordId: string): Promise<void>;
+  /**
+   * Removes retained files whose record is not in `keep` and temp files left
+   * by a crash (a crash between a prune and its callbacks leaves orphans).
+   * Other names are left alone. Returns the number removed.
+   */
+  sweep(keep: ReadonlySet<string>): Promise<number>;
 }
 
 function checkId(recordId: string): void {
@@ -67,6 +73,23 @@ export function createRetention(options: { readonly dir: string }): Retention {
     async remove(recordId) {
       checkId(recordId);
       await fsp.rm(path.join(dir, recordId), { force: true });
+    },
+    async sweep(keep) {
+      let names: string[];
+      try {
+        names = await fsp.readdir(dir);
+      } catch {
+        return 0;
+      }
+      let removed = 0;
+      for (const name of names) {
+        const tmp = /^\.([0-9a-f]{32})\.tmp$/.exec(name);
+        if ((isJournalId(name) && !keep.has(name)) || tmp) {
+          await fsp.rm(path.join(dir, name), { force: true });
+          removed++;
+        }
+      }
+      return removed;
     },
   };
 }

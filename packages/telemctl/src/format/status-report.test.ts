@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { formatStatus, parseStatusFile, type StatusFacts } from './status-report.ts';
 
 const STATUS = {
@@ -63,6 +64,9 @@ test("the spool's ISO timestamps read like epoch ms", () => {
   assert.equal(parsed.value.updatedAt, 1_000_000);
   assert.equal(parsed.value.lastDeliveryError?.at, 0);
   assert.equal(parsed.value.lastDeliveryError?.status, undefined);
+  const far = parseStatusFile(JSON.stringify({ ...STATUS, lastDeliveryError: { at: 1e300, message: 'x' } }));
+  assert.ok(far.ok);
+  assert.match(formatStatus({ ...FACTS, status: far.value }), /last delivery error: unknown time: x/);
 });
 
 test('no status file yet, or an unusable one, is said plainly', () => {
@@ -94,4 +98,32 @@ test('missing or mistyped fields read as zero, an older writer still works', () 
   const text = formatStatus({ ...FACTS, status: parsed.value, spoolCapBytes: -1 });
   assert.match(text, /spool: +0 B in 0 files of unlimited/);
   assert.match(text, /last delivery error: none/);
+});
+
+test('fuzz: any text or JSON value parses to a result and formats without throwing', () => {
+  const seed = Number(process.env['FUZZ_SEED'] ?? Date.now() % 2 ** 31);
+  console.log(`status-report fuzz seed=${seed}`);
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.string(),
+        fc.json(),
+        fc
+          .record({
+            version: fc.constant(1),
+            counters: fc.anything(),
+            spool: fc.anything(),
+            lastDeliveryError: fc.anything(),
+            updatedAt: fc.anything(),
+          })
+          .map((o) => JSON.stringify(o)),
+      ),
+      (text) => {
+        const parsed = parseStatusFile(text);
+        if (parsed.ok) assert.equal(typeof formatStatus({ ...FACTS, status: parsed.value }), 'string');
+        else assert.equal(parsed.code, 'TELEM_STATUS_FORMAT');
+      },
+    ),
+    { seed, numRuns: 400 },
+  );
 });

@@ -117,6 +117,11 @@ export function formatBytes(n: number): string {
 
 const label = (name: string) => (name ? `${name}:` : '').padEnd(21);
 
+function isoOrUnknown(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? 'unknown time' : d.toISOString();
+}
+
 export function formatStatus(f: StatusFacts): string {
   let out = '';
   out += `${label('telemd')}${f.daemon}\n`;
@@ -148,7 +153,7 @@ export function formatStatus(f: StatusFacts): string {
   out += `${label('')}expired=${c.expired} quarantined=${c.quarantined} rejected=${c.rejected} dropped=${droppedTotal}${reasons ? ` (${reasons})` : ''}\n`;
   const e = st.lastDeliveryError;
   out += e
-    ? `${label('last delivery error')}${new Date(e.at).toISOString()}${e.status !== undefined ? ` HTTP ${e.status}` : ''}: ${e.message}\n`
+    ? `${label('last delivery error')}${isoOrUnknown(e.at)}${e.status !== undefined ? ` HTTP ${e.status}` : ''}: ${e.message}\n`
     : `${label('last delivery error')}none\n`;
   return out;
 }

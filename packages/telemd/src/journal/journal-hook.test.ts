@@ -94,3 +94,19 @@ test('an unwritable journal never fails the pipeline; the failure is logged once
   await hook.recordDelivered(record('a/b/c', 'late'));
   assert.match(logger.lines.at(-1) ?? '', /after close/);
 });
+
+test('at open, payloads of records no longer in the journal are swept', async (t) => {
+  const dir = tempDir(t);
+  const s = setup(dir);
+  fs.mkdirSync(s.retentionDir, { recursive: true });
+  const orphan = path.join(s.retentionDir, 'd'.repeat(32));
+  fs.writeFileSync(orphan, 'pruned while telemd was down');
+  const logger = createMemoryLogger();
+  const hook = createJournalHook({ ...s, retentionEnabled: true, logger });
+  await hook.recordDelivered(record('a/b/c', 'new'));
+  await hook.close();
+  assert.equal(fs.existsSync(orphan), false);
+  const { entries } = await readJournal(s.journalFile);
+  assert.deepEqual(fs.readdirSync(s.retentionDir), [entries[0]?.recordId]);
+  assert.match(logger.lines.join('\n'), /removed orphaned retained payloads count=1/);
+});

@@ -18,6 +18,7 @@ import {
   type JournalAppendInput,
   openJournal,
   type Retention,
+  readJournal,
 } from '@telemetrics/libtelemetry/journal';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 
@@ -73,13 +74,28 @@ export function createJournalHook(options: JournalHookOptions): JournalHook {
   const failures = new Map<string, number>();
   let closed = false;
 
+  // Payloads whose entry was pruned while telemd was down or crashed mid-prune.
+  async function sweepOrphans(r: Retention): Promise<void> {
+    try {
+      const { entries } = await readJournal(options.journalFile, { limit: Number.MAX_SAFE_INTEGER });
+      const removed = await r.sweep(new Set(entries.map((e) => e.recordId)));
+      if (removed > 0) logger.log('info', 'journal: removed orphaned retained payloads', { count: removed });
+    } catch (err) {
+      logger.log('warning', 'journal: retention sweep failed', { error: (err as Error).message });
+    }
+  }
+
   // A failed open is retried by the next record (the directory may appear later).
   function journal(): Promise<Journal> {
     if (!main) {
+      // The sweep finishes before the first append, so it never sees a new payload without its entry.
       const opening = openJournal({
         path: options.journalFile,
         ...common,
         ...(retention ? { onPrune: (id: string) => retention.remove(id) } : {}),
+      }).then(async (j) => {
+        if (retention) await sweepOrphans(retention);
+        return j;
       });
       main = opening;
       opening.catch(() => {

@@ -3,7 +3,7 @@
 // Pure: no I/O, no clock. The writer supplies the record id, time and boot id.
 
 import { ErrorCodes, fail, ok, type ParseResult } from '../errors.ts';
-import { EVENT_ID_LENGTH, MAX_CLASSIFICATION_LENGTH, MAX_CLASSIFICATION_SEGMENT } from './headers.ts';
+import { classificationError, isValidEventId } from '../record.ts';
 
 /** ASCII record separator between the fields of a journal line. */
 export const JOURNAL_FIELD_SEPARATOR = '\x1e';
@@ -36,38 +36,20 @@ export function isJournalId(value: string): boolean {
 }
 
 /**
- * C validate_classification() (spec 3.3) with the rewrite's fixes: exactly two
- * `/`, <= 122 chars, segments <= 40 (C let the first have 41: we keep that for
- * compatibility, records C accepted must still be journaled), and no empty
- * string, control characters or non-ASCII, which C let through and which would
- * split a journal line (LF, RS) or break the header block.
+ * C validate_classification() (spec 3.3) as the SDK applies it (record.ts):
+ * the C rules plus no empty string, control characters or non-ASCII, which
+ * would also split a journal line (LF, RS).
  */
 export function validateJournalClassification(value: string): ParseResult<string> {
-  if (value.length === 0) return fail(ErrorCodes.TELEM_INVALID_CLASSIFICATION, 'empty classification');
-  if (value.length > MAX_CLASSIFICATION_LENGTH) {
-    return fail(ErrorCodes.TELEM_INVALID_CLASSIFICATION, `longer than ${MAX_CLASSIFICATION_LENGTH} chars`);
-  }
-  if (!/^[\x20-\x7e]*$/.test(value)) {
-    return fail(ErrorCodes.TELEM_INVALID_CLASSIFICATION, 'control or non-ASCII character');
-  }
-  const segments = value.split('/');
-  if (segments.length !== 3) {
-    return fail(ErrorCodes.TELEM_INVALID_CLASSIFICATION, 'classification needs exactly two "/"');
-  }
-  for (const [i, segment] of segments.entries()) {
-    const max = i === 0 ? MAX_CLASSIFICATION_SEGMENT + 1 : MAX_CLASSIFICATION_SEGMENT;
-    if (segment.length > max) {
-      return fail(ErrorCodes.TELEM_INVALID_CLASSIFICATION, `segment ${i + 1} longer than ${max} chars`);
-    }
-  }
-  return ok(value);
+  const reason = classificationError(value);
+  return reason === null ? ok(value) : fail(ErrorCodes.TELEM_INVALID_CLASSIFICATION, reason);
 }
 
 /** new_journal_entry()'s checks: valid classification, event id of 32 lowercase hex. */
 export function validateJournalEntry(entry: JournalEntry): ParseResult<JournalEntry> {
   const cls = validateJournalClassification(entry.classification);
   if (!cls.ok) return fail(cls.code, cls.detail);
-  if (entry.eventId.length !== EVENT_ID_LENGTH || !HEX32.test(entry.eventId)) {
+  if (!isValidEventId(entry.eventId)) {
     return fail(ErrorCodes.TELEM_INVALID_EVENT_ID, 'event id is not 32 lowercase hex chars');
   }
   if (!HEX32.test(entry.recordId)) {

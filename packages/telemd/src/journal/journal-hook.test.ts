@@ -6,7 +6,12 @@ import { test } from 'node:test';
 import { HEADER_NAMES, type RecordHeaders } from '@telemetrics/libtelemetry';
 import { droppedJournalPath, readJournal } from '@telemetrics/libtelemetry/journal';
 import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
-import { createJournalHook, type JournalHookRecord } from './journal-hook.ts';
+import {
+  createJournalHook,
+  type JournalHookRecord,
+  journalingPipeline,
+  journalingSink,
+} from './journal-hook.ts';
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telem-'));
@@ -109,4 +114,34 @@ test('at open, payloads of records no longer in the journal are swept', async (t
   const { entries } = await readJournal(s.journalFile);
   assert.deepEqual(fs.readdirSync(s.retentionDir), [entries[0]?.recordId]);
   assert.match(logger.lines.join('\n'), /removed orphaned retained payloads count=1/);
+});
+
+test('journalingSink journals delivered outcomes only; journalingPipeline journals kept-local records', async (t) => {
+  const dir = tempDir(t);
+  const s = setup(dir);
+  const hook = createJournalHook({ ...s, retentionEnabled: false, logger: createMemoryLogger() });
+  // Stand-ins for telemd's HTTP sink and pipeline: only their outcome matters here; the
+  // real ones are covered end to end in test/e2e/journal.test.ts.
+  const outcomes = [{ kind: 'delivered' as const }, { kind: 'retryable' as const }];
+  const sink = journalingSink({ deliver: async () => outcomes.shift()!, close: async () => {} }, hook);
+  assert.equal((await sink.deliver(record('a/b/delivered', 'x'))).kind, 'delivered');
+  assert.equal((await sink.deliver(record('a/b/retry', 'x'))).kind, 'retryable');
+  const accepted: string[] = [];
+  const base = {
+    accept: async (r: JournalHookRecord) => {
+      accepted.push(r.headers.classification);
+    },
+    close: async () => {},
+    isIdle: () => true,
+  };
+  const kept = journalingPipeline(base, hook, { deliveryEnabled: false });
+  await kept.accept(record('a/b/kept', 'x'));
+  assert.equal(kept.isIdle(), true, 'other members pass through');
+  await journalingPipeline(base, hook, { deliveryEnabled: true }).accept(record('a/b/passed', 'x'));
+  await hook.close();
+  assert.deepEqual(accepted, ['a/b/kept', 'a/b/passed']);
+  assert.deepEqual(
+    (await readJournal(s.journalFile)).entries.map((e) => e.classification),
+    ['a/b/delivered', 'a/b/kept'],
+  );
 });

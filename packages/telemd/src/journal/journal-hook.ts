@@ -210,3 +210,50 @@ export function createJournalHook(options: JournalHookOptions): JournalHook {
     },
   };
 }
+
+/** What the wrappers need of telemd's Sink and Pipeline (deliver/sink.ts, pipeline.ts). */
+export interface JournalSinkLike<R extends JournalHookRecord, O extends { readonly kind: string }> {
+  deliver(record: R, signal?: AbortSignal): Promise<O>;
+  close(): Promise<void>;
+}
+export interface JournalPipelineLike<R extends JournalHookRecord> {
+  accept(record: R): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A sink that journals every record the server accepted, whichever path
+ * delivered it (first attempt, unspooled attempt, spool drain). The entry is
+ * written before deliver() returns, so before the spool file is unlinked: a
+ * crash in between re-delivers (and re-journals) rather than losing the entry.
+ */
+export function journalingSink<R extends JournalHookRecord, O extends { readonly kind: string }>(
+  sink: JournalSinkLike<R, O>,
+  hook: JournalHook,
+): JournalSinkLike<R, O> {
+  return {
+    async deliver(record, signal) {
+      const outcome = await sink.deliver(record, signal);
+      if (outcome.kind === 'delivered') await hook.recordDelivered(record);
+      return outcome;
+    },
+    close: () => sink.close(),
+  };
+}
+
+/**
+ * A pipeline that journals records kept local (record_server_delivery_enabled
+ * =false: the pipeline never hands them to the sink) before passing each on.
+ */
+export function journalingPipeline<R extends JournalHookRecord, P extends JournalPipelineLike<R>>(
+  pipeline: P,
+  hook: JournalHook,
+  options: { readonly deliveryEnabled: boolean },
+): P {
+  const wrapped = Object.create(pipeline) as P;
+  wrapped.accept = async (record: R) => {
+    if (!options.deliveryEnabled) await hook.recordKeptLocal(record);
+    return pipeline.accept(record);
+  };
+  return wrapped;
+}

@@ -224,7 +224,7 @@ test('quarantine is bounded: the oldest entries go first, with a log line', asyn
   const q = createQuarantine({ spoolDir: tmp.dir, logger, maxFiles: 3, wallNow: () => now++ });
   for (let i = 0; i < 5; i++) {
     writeFileSync(path.join(tmp.dir, `bad00${i}`), 'x');
-    assert.ok(await q.move(`bad00${i}`, { reason: 'format', detail: 'test' }));
+    assert.equal(await q.move(`bad00${i}`, { reason: 'format', detail: 'test' }), 'moved');
   }
   const left = readdirSync(q.dir).filter((n) => !n.endsWith('.reason.json'));
   assert.deepEqual(
@@ -236,4 +236,35 @@ test('quarantine is bounded: the oldest entries go first, with a log line', asyn
   const side = JSON.parse(readFileSync(path.join(q.dir, `${left[0]}.reason.json`), 'utf8'));
   assert.equal(side.reason, 'format');
   assert.equal(side.name, 'bad002');
+});
+
+test('an entry that cannot be quarantined is logged once and skipped; the others are still delivered', async () => {
+  using tmp = tempDir();
+  const old = new Date(Date.now() - 3600_000);
+  writeFileSync(path.join(tmp.dir, QUARANTINE_DIR), 'a file where the folder should be: mkdir fails');
+  writeFileSync(path.join(tmp.dir, 'corrup'), 'not a record\n');
+  utimesSync(path.join(tmp.dir, 'corrup'), old, old);
+  copyFileSync(vectorPath('spool/v2.4.3-hprobe.spool'), path.join(tmp.dir, 'good01'));
+  const logger = createMemoryLogger();
+  const store = createSpoolStore({ dir: tmp.dir, maxBytes: -1, uid });
+  await store.open();
+  const sink = scriptedSink(() => OK);
+  const drainer = createDrainer({
+    store,
+    quarantine: createQuarantine({ spoolDir: tmp.dir, logger }),
+    sink,
+    limiter: noLimits,
+    metrics: createMetrics(),
+    logger,
+    strategy: 'spool',
+    deliveryEnabled: true,
+    recordExpiryMinutes: -1,
+    processTimeMs: 120_000,
+  });
+  await drainer.runPass();
+  await drainer.runPass();
+  await drainer.close();
+  assert.equal(sink.delivered.length, 1);
+  assert.equal(logger.lines.filter((l) => l.includes('cannot move spool entry to quarantine')).length, 1);
+  assert.ok(existsSync(path.join(tmp.dir, 'corrup')), 'not deleted');
 });

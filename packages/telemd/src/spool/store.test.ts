@@ -268,3 +268,18 @@ test('an entry that cannot be quarantined is logged once and skipped; the others
   assert.equal(logger.lines.filter((l) => l.includes('cannot move spool entry to quarantine')).length, 1);
   assert.ok(existsSync(path.join(tmp.dir, 'corrup')), 'not deleted');
 });
+
+test('leases are shared by the stores of one directory (a reload runs two pipelines for a moment)', async () => {
+  using tmp = tempDir();
+  const a = createSpoolStore({ dir: tmp.dir, maxBytes: -1, uid });
+  const b = createSpoolStore({ dir: `${tmp.dir}/`, maxBytes: -1, uid });
+  await a.open();
+  await b.open();
+  const put = await a.put(makeRecord(1), { lease: true });
+  assert.ok(put.ok);
+  assert.equal(b.tryLease(put.entry.name), false, 'held by a');
+  assert.deepEqual((await b.list()).records, [], 'b does not offer a leased record');
+  a.release(put.entry.name);
+  assert.equal(b.tryLease(put.entry.name), true);
+  b.release(put.entry.name);
+});

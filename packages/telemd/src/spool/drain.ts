@@ -83,6 +83,9 @@ export function createDrainer(options: DrainerOptions): Drainer {
   let closed = false;
   let failureLogged = 0;
   let backlog: SpoolEntry[] | undefined;
+  // Entries that could neither be read nor moved away (EACCES, EPERM, EIO): logged once,
+  // then skipped until restart, so they cost no log line and no syscall per pass.
+  const stuck = new Set<string>();
 
   function schedule(ms: number): void {
     if (closed || !started) return;
@@ -132,10 +135,12 @@ export function createDrainer(options: DrainerOptions): Drainer {
     const { records, suspects } = carried ? { records: carried, suspects: [] } : await store.list();
     for (const s of suspects) {
       if (closed) break;
+      if (stuck.has(s.name)) continue;
       if (!store.tryLease(s.name)) continue;
       try {
         const detail = s.kind === 'foreign' ? 'owned by another uid' : 'not a regular file';
-        await quarantineEntry(options, s.name, { reason: s.kind, detail });
+        if ((await quarantineEntry(options, s.name, { reason: s.kind, detail })) === 'failed')
+          stuck.add(s.name);
       } finally {
         store.release(s.name);
       }
@@ -146,7 +151,7 @@ export function createDrainer(options: DrainerOptions): Drainer {
         backlog = records.slice(i);
         return { delivered, examined, stoppedBy: 'pass-limit' };
       }
-      if (!store.tryLease(entry.name)) continue;
+      if (stuck.has(entry.name) || !store.tryLease(entry.name)) continue;
       examined++;
       try {
         if (expired(entry.mtimeMs)) {
@@ -162,11 +167,19 @@ export function createDrainer(options: DrainerOptions): Drainer {
         if (!read.ok) {
           if (read.kind === 'gone') continue;
           if (read.kind === 'io') {
-            logger.log('err', 'cannot read spooled record', { name: entry.name, detail: read.detail });
+            logger.log('err', 'cannot read spooled record; skipped until restart', {
+              name: entry.name,
+              detail: read.detail,
+            });
+            stuck.add(entry.name);
             continue;
           }
           if (read.kind === 'format' && wallNow() - entry.mtimeMs < UNPARSABLE_GRACE_MS) continue;
-          await quarantineEntry(options, entry.name, { reason: read.kind, detail: read.detail });
+          const moved = await quarantineEntry(options, entry.name, {
+            reason: read.kind,
+            detail: read.detail,
+          });
+          if (moved === 'failed') stuck.add(entry.name);
           continue;
         }
         if (!options.deliveryEnabled) {

@@ -28,10 +28,12 @@ export interface QuarantineNote {
   readonly status?: number | undefined;
 }
 
+export type MoveResult = 'moved' | 'gone' | 'failed';
+
 export interface Quarantine {
   readonly dir: string;
-  /** Move `<spool>/<name>` into quarantine. Returns false if it could not be moved (logged). */
-  move(name: string, note: QuarantineNote): Promise<boolean>;
+  /** Move `<spool>/<name>` into quarantine; 'failed' was logged, 'gone' means someone removed it first. */
+  move(name: string, note: QuarantineNote): Promise<MoveResult>;
 }
 
 export interface QuarantineOptions {
@@ -90,9 +92,9 @@ export function createQuarantine(options: QuarantineOptions): Quarantine {
         await rename(from, path.join(qdir, target));
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') return false;
+        if (code === 'ENOENT') return 'gone';
         logger.log('err', 'cannot move spool entry to quarantine', { path: from, code, reason: note.reason });
-        return false;
+        return 'failed';
       }
       const side = { version: 1, name, at: new Date(at).toISOString(), ...note };
       // Written durably so a reader (telemctl, an admin, a test) never sees a half-written note.
@@ -112,7 +114,7 @@ export function createQuarantine(options: QuarantineOptions): Quarantine {
       await trim().catch((err: Error) =>
         logger.log('err', 'cannot trim quarantine', { path: qdir, detail: err.message }),
       );
-      return true;
+      return 'moved';
     },
   };
 }
@@ -126,10 +128,10 @@ export async function quarantineEntry(
   deps: { readonly store: SpoolStore; readonly quarantine: Quarantine; readonly metrics: Metrics },
   name: string,
   note: QuarantineNote,
-): Promise<void> {
+): Promise<MoveResult> {
   if (note.reason === 'permanent') deps.metrics.deliveryError({ status: note.status, message: note.detail });
-  if (await deps.quarantine.move(name, note)) {
-    deps.store.forget(name);
-    deps.metrics.inc('quarantined', { name, reason: note.reason, status: note.status });
-  }
+  const result = await deps.quarantine.move(name, note);
+  if (result !== 'failed') deps.store.forget(name);
+  if (result === 'moved') deps.metrics.inc('quarantined', { name, reason: note.reason, status: note.status });
+  return result;
 }

@@ -329,6 +329,9 @@ test('ENOSPC on a 64 KiB tmpfs: logged, counted, the daemon keeps going, spooled
     assert.ok(!ids.has(-1));
     await s.pipeline.accept(makeRecord(1000, 100));
     assert.equal(readdirSync(mnt).filter((f) => !f.startsWith('.')).length, files.length - 2);
+    // The write failure streak was logged once, and its end too.
+    assert.equal(s.logger.lines.filter((l) => l.includes('cannot write spool file')).length, 1);
+    assert.ok(s.logger.lines.some((l) => l.includes('spool writable again')));
   } finally {
     execFileSync('umount', [mnt]);
     rmdirSync(mnt);

@@ -54,6 +54,7 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
   const inFlight = new Set<Promise<void>>();
   const abort = new AbortController();
   let closed = false;
+  let writeFailures = 0;
 
   function track(p: Promise<void>): void {
     const t = p
@@ -142,11 +143,16 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
       const put = await store.put(record, { lease: true });
       if (!put.ok) {
         if (put.reason === 'io') {
-          logger.log('err', 'cannot write spool file', {
-            path: store.dir,
-            code: put.code,
-            detail: put.detail,
-          });
+          // One line per streak (then every 100th): each dropped record has its own line anyway.
+          writeFailures++;
+          if (writeFailures === 1 || writeFailures % 100 === 0) {
+            logger.log('err', 'cannot write spool file', {
+              path: store.dir,
+              code: put.code,
+              detail: put.detail,
+              failures: writeFailures,
+            });
+          }
         }
         if (closed) {
           metrics.dropped(put.reason === 'full' ? 'spool_full' : 'spool_io');
@@ -154,6 +160,10 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
         }
         track(unspooledAttempt(record, put.reason === 'full' ? 'spool_full' : 'spool_io', put.detail));
         return;
+      }
+      if (writeFailures > 0) {
+        logger.log('notice', 'spool writable again', { path: store.dir, failures: writeFailures });
+        writeFailures = 0;
       }
       const entry = put.entry;
       if (closed || drainer.backingOff || inFlight.size >= maxInFlight) {

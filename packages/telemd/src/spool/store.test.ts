@@ -13,15 +13,16 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
+import { createMemoryLogger, type Logger } from '@telemetrics/libtelemetry/log';
 import { encodeSpoolFile } from '@telemetrics/libtelemetry/wire';
 import { makeRecord, OK, scriptedSink, tempDir } from '../../../../test/helpers/spool.ts';
 import { vectorPath } from '../../../../test/helpers/vectors.ts';
 import { createLimiter } from '../limit/limiter.ts';
-import { createMetrics } from '../metrics.ts';
+import type { Sink } from '../deliver/sink.ts';
+import { createMetrics, type Metrics } from '../metrics.ts';
 import { createDrainer } from './drain.ts';
-import { createQuarantine, QUARANTINE_DIR } from './quarantine.ts';
-import { createSpoolStore } from './store.ts';
+import { createQuarantine, type Quarantine, QUARANTINE_DIR } from './quarantine.ts';
+import { createSpoolStore, type SpoolStore } from './store.ts';
 
 const uid = process.getuid!();
 const noLimits = createLimiter(
@@ -34,6 +35,28 @@ const noLimits = createLimiter(
   },
   () => 0,
 );
+
+/** A drainer with no limits, no expiry and the spool's quarantine: what these tests vary is the spool. */
+function plainDrainer(
+  store: SpoolStore,
+  sink: Sink,
+  logger: Logger,
+  metrics: Metrics = createMetrics(),
+  quarantine: Quarantine = createQuarantine({ spoolDir: store.dir, logger }),
+) {
+  return createDrainer({
+    store,
+    quarantine,
+    sink,
+    limiter: noLimits,
+    metrics,
+    logger,
+    strategy: 'spool',
+    deliveryEnabled: true,
+    recordExpiryMinutes: -1,
+    processTimeMs: 120_000,
+  });
+}
 
 test('put writes C format under a 6-char name, mode 0600, no temp left; read strips BUG-18 LF', async () => {
   using tmp = tempDir();
@@ -162,18 +185,7 @@ test('corrupt, truncated, zero-byte, foreign-owned, symlinked, directory and FIF
   await store.open();
   const quarantine = createQuarantine({ spoolDir: dir, logger });
   const sink = scriptedSink(() => OK);
-  const drainer = createDrainer({
-    store,
-    quarantine,
-    sink,
-    limiter: noLimits,
-    metrics,
-    logger,
-    strategy: 'spool',
-    deliveryEnabled: true,
-    recordExpiryMinutes: -1,
-    processTimeMs: 120_000,
-  });
+  const drainer = plainDrainer(store, sink, logger, metrics, quarantine);
   const result = await drainer.runPass();
   await drainer.close();
   assert.equal(result.delivered, 2);
@@ -200,18 +212,11 @@ test('a young unparsable file (a C writer may still be writing it) is left alone
   const logger = createMemoryLogger();
   const store = createSpoolStore({ dir: tmp.dir, maxBytes: -1, uid });
   await store.open();
-  const drainer = createDrainer({
+  const drainer = plainDrainer(
     store,
-    quarantine: createQuarantine({ spoolDir: tmp.dir, logger }),
-    sink: scriptedSink(() => OK),
-    limiter: noLimits,
-    metrics: createMetrics(),
+    scriptedSink(() => OK),
     logger,
-    strategy: 'spool',
-    deliveryEnabled: true,
-    recordExpiryMinutes: -1,
-    processTimeMs: 120_000,
-  });
+  );
   await drainer.runPass();
   await drainer.close();
   assert.deepEqual(readdirSync(tmp.dir), ['inprog']);
@@ -224,7 +229,7 @@ test('quarantine is bounded: the oldest entries go first, with a log line', asyn
   const q = createQuarantine({ spoolDir: tmp.dir, logger, maxFiles: 3, wallNow: () => now++ });
   for (let i = 0; i < 5; i++) {
     writeFileSync(path.join(tmp.dir, `bad00${i}`), 'x');
-    assert.ok(await q.move(`bad00${i}`, { reason: 'format', detail: 'test' }));
+    assert.equal(await q.move(`bad00${i}`, { reason: 'format', detail: 'test' }), 'moved');
   }
   const left = readdirSync(q.dir).filter((n) => !n.endsWith('.reason.json'));
   assert.deepEqual(
@@ -236,4 +241,39 @@ test('quarantine is bounded: the oldest entries go first, with a log line', asyn
   const side = JSON.parse(readFileSync(path.join(q.dir, `${left[0]}.reason.json`), 'utf8'));
   assert.equal(side.reason, 'format');
   assert.equal(side.name, 'bad002');
+});
+
+test('an entry that cannot be quarantined is logged once and skipped; the others are still delivered', async () => {
+  using tmp = tempDir();
+  const old = new Date(Date.now() - 3600_000);
+  writeFileSync(path.join(tmp.dir, QUARANTINE_DIR), 'a file where the folder should be: mkdir fails');
+  writeFileSync(path.join(tmp.dir, 'corrup'), 'not a record\n');
+  utimesSync(path.join(tmp.dir, 'corrup'), old, old);
+  copyFileSync(vectorPath('spool/v2.4.3-hprobe.spool'), path.join(tmp.dir, 'good01'));
+  const logger = createMemoryLogger();
+  const store = createSpoolStore({ dir: tmp.dir, maxBytes: -1, uid });
+  await store.open();
+  const sink = scriptedSink(() => OK);
+  const drainer = plainDrainer(store, sink, logger);
+  await drainer.runPass();
+  await drainer.runPass();
+  await drainer.close();
+  assert.equal(sink.delivered.length, 1);
+  assert.equal(logger.lines.filter((l) => l.includes('cannot move spool entry to quarantine')).length, 1);
+  assert.ok(existsSync(path.join(tmp.dir, 'corrup')), 'not deleted');
+});
+
+test('leases are shared by the stores of one directory (a reload runs two pipelines for a moment)', async () => {
+  using tmp = tempDir();
+  const a = createSpoolStore({ dir: tmp.dir, maxBytes: -1, uid });
+  const b = createSpoolStore({ dir: `${tmp.dir}/`, maxBytes: -1, uid });
+  await a.open();
+  await b.open();
+  const put = await a.put(makeRecord(1), { lease: true });
+  assert.ok(put.ok);
+  assert.equal(b.tryLease(put.entry.name), false, 'held by a');
+  assert.deepEqual((await b.list()).records, [], 'b does not offer a leased record');
+  a.release(put.entry.name);
+  assert.equal(b.tryLease(put.entry.name), true);
+  b.release(put.entry.name);
 });

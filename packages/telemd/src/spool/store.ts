@@ -91,6 +91,24 @@ export interface SpoolStore {
   close(): Promise<void>;
 }
 
+/**
+ * Leases per spool directory, shared by every store of this process. A config
+ * reload (daemon.ts) runs the retiring pipeline and the new one side by side
+ * for a moment; with per-store leases the old drainer could send a record the
+ * new pipeline is sending, to the old server.
+ */
+const LEASES_BY_DIR = new Map<string, Set<string>>();
+
+function leasesFor(dir: string): Set<string> {
+  const key = path.resolve(dir);
+  let set = LEASES_BY_DIR.get(key);
+  if (!set) {
+    set = new Set();
+    LEASES_BY_DIR.set(key, set);
+  }
+  return set;
+}
+
 function randomName(): string {
   let s = '';
   for (let i = 0; i < NAME_LENGTH; i++) s += NAME_ALPHABET[randomInt(NAME_ALPHABET.length)];
@@ -103,7 +121,7 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
   // `seq` orders our own writes whose mtimes tie (file timestamps are coarse, ~4 ms).
   const index = new Map<string, SpoolEntry & { gen: number; seq: number }>();
   let seq = 0;
-  const leases = new Set<string>();
+  const leases = leasesFor(dir);
   let used = 0;
   let reserved = 0;
   let generation = 0;

@@ -74,3 +74,25 @@ test('with record_server_delivery_enabled=false the record is journaled and noth
   assert.equal(shown.code, 0);
   assert.equal(JSON.parse(shown.stdout).record_id, entry?.recordId);
 });
+
+test('a record the collector refuses (400) goes to the .dropped side file, not the journal', async () => {
+  await using collector = await startCollector();
+  collector.respondWith({ status: 400 });
+  await using telemd = await spawnTelemd({ server: collector.v3Url, record_retention_enabled: true });
+  const journalFile = path.join(telemd.dir, 'journal');
+  fs.writeFileSync(path.join(telemd.dir, 'opt-in'), '');
+  const probe = await runBin(HPROBE, ['-f', telemd.configFile]);
+  assert.equal(probe.code, 0, probe.stderr);
+  const [dropped] = await journalEntries(droppedJournalPath(journalFile), 1);
+  assert.equal(dropped?.classification, 'org.clearlinux/hello/world');
+  assert.equal(dropped?.note, 'rejected_400');
+  assert.deepEqual((await readJournal(journalFile)).entries, []);
+  assert.equal(
+    fs.existsSync(path.join(telemd.dir, 'records')),
+    false,
+    'no payload kept for a dropped record',
+  );
+  const shown = await runTelemctl(['-f', telemd.configFile, 'journal', '--dropped']);
+  assert.equal(shown.code, 0);
+  assert.ok(shown.stdout.endsWith(' rejected_400\n'), shown.stdout);
+});

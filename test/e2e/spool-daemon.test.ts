@@ -126,6 +126,9 @@ function writeConfig(dir: string, collector: Collector, extra: Record<string, un
     machine_id_file: path.join(dir, 'machine_id'),
     static_machine_id_file: path.join(dir, 'no-static-id'),
     status_file: path.join(dir, 'status.json'),
+    // telemd journals delivered records: keep the journal out of /var/log.
+    journal_file: path.join(dir, 'journal'),
+    record_retention_dir: path.join(dir, 'records'),
     daemon_recycling_enabled: false,
     delivery_retry_base_ms: 50,
     delivery_retry_max_ms: 400,

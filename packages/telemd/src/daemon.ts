@@ -20,6 +20,7 @@ import {
   type JournalHook,
   journalingPipeline,
   journalingSink,
+  type RecordFateJournal,
 } from './journal/journal-hook.ts';
 import { Channels, type Counters, createCounters, type PeerInfo, publish } from './metrics.ts';
 import type { Pipeline } from './pipeline.ts';
@@ -31,6 +32,8 @@ export interface PipelineContext {
   readonly sink: Sink;
   readonly logger: Logger;
   readonly counters: Counters;
+  /** Records the pipeline gives up on go to the journal's `.dropped` side file. */
+  readonly journal?: RecordFateJournal;
 }
 
 export interface DaemonOptions {
@@ -140,8 +143,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     // Durable by default: write-ahead spool, drainer, rate limits (spool/durable.ts).
     const pipeline = journalingPipeline(
       options.createPipeline
-        ? options.createPipeline({ config, sink, logger, counters })
-        : createDurablePipeline({ config, sink, logger, counters }),
+        ? options.createPipeline({ config, sink, logger, counters, journal })
+        : createDurablePipeline({ config, sink, logger, counters, journal }),
       journal,
       { deliveryEnabled: config.record_server_delivery_enabled },
     );

@@ -211,6 +211,9 @@ export function createJournalHook(options: JournalHookOptions): JournalHook {
   };
 }
 
+/** What the spool needs to journal the records it gives up on (and keeps local from the spool). */
+export type RecordFateJournal = Pick<JournalHook, 'recordDropped' | 'recordKeptLocal'>;
+
 /** What the wrappers need of telemd's Sink and Pipeline (deliver/sink.ts, pipeline.ts). */
 export interface JournalSinkLike<R extends JournalHookRecord, O extends { readonly kind: string }> {
   deliver(record: R, signal?: AbortSignal): Promise<O>;
@@ -224,8 +227,11 @@ export interface JournalPipelineLike<R extends JournalHookRecord> {
 /**
  * A sink that journals every record the server accepted, whichever path
  * delivered it (first attempt, unspooled attempt, spool drain). The entry is
- * written before deliver() returns, so before the spool file is unlinked: a
- * crash in between re-delivers (and re-journals) rather than losing the entry.
+ * written in the background: waiting for its fsync before deliver() returns
+ * would keep the spool file longer, and a spool file that outlives its
+ * delivery is delivered again (a reload's new drainer picks it up). The hook
+ * tracks the write and close() waits for it; a crash before it lands loses
+ * the entry, not the record.
  */
 export function journalingSink<R extends JournalHookRecord, O extends { readonly kind: string }>(
   sink: JournalSinkLike<R, O>,
@@ -234,7 +240,7 @@ export function journalingSink<R extends JournalHookRecord, O extends { readonly
   return {
     async deliver(record, signal) {
       const outcome = await sink.deliver(record, signal);
-      if (outcome.kind === 'delivered') await hook.recordDelivered(record);
+      if (outcome.kind === 'delivered') void hook.recordDelivered(record);
       return outcome;
     },
     close: () => sink.close(),

@@ -18,6 +18,7 @@ import type { Logger } from '@telemetrics/libtelemetry/log';
 import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF } from '../deliver/backoff.ts';
 import type { DeliveryOutcome, Sink } from '../deliver/sink.ts';
 import type { Limiter } from '../limit/limiter.ts';
+import type { RecordFateJournal } from '../journal/journal-hook.ts';
 import type { Metrics } from '../metrics.ts';
 import { type Quarantine, quarantineEntry } from './quarantine.ts';
 import type { SpoolEntry, SpoolStore } from './store.ts';
@@ -35,6 +36,8 @@ export interface DrainerOptions {
   readonly logger: Logger;
   readonly strategy: 'spool' | 'drop';
   readonly deliveryEnabled: boolean;
+  /** Journals what happens to records read back from the spool (kept local, dropped, quarantined). */
+  readonly journal?: RecordFateJournal | undefined;
   /** Minutes; -1 never. */
   readonly recordExpiryMinutes: number;
   readonly processTimeMs: number;
@@ -185,6 +188,7 @@ export function createDrainer(options: DrainerOptions): Drainer {
         if (!options.deliveryEnabled) {
           await store.remove(entry.name);
           metrics.dropped('delivery_disabled', { name: entry.name });
+          void options.journal?.recordKeptLocal(read.record);
           continue;
         }
         const verdict = limiter.acquire(read.bytes);
@@ -192,6 +196,7 @@ export function createDrainer(options: DrainerOptions): Drainer {
           if (options.strategy === 'drop') {
             await store.remove(entry.name);
             metrics.dropped('rate_limited', { name: entry.name, limit: verdict.limit });
+            void options.journal?.recordDropped(read.record, 'rate_limited');
             logger.log('notice', 'record dropped by rate limit', { name: entry.name, limit: verdict.limit });
             continue;
           }
@@ -222,6 +227,7 @@ export function createDrainer(options: DrainerOptions): Drainer {
             detail: outcome.reason,
             status: outcome.status,
           });
+          void options.journal?.recordDropped(read.record, `rejected_${outcome.status}`);
         } else {
           noteFailure(outcome);
           return { delivered, examined, stoppedBy: 'retryable' };

@@ -9,6 +9,7 @@ import { DEFAULT_BACKOFF } from '../deliver/backoff.ts';
 import type { Sink } from '../deliver/sink.ts';
 import { createLimiter } from '../limit/limiter.ts';
 import { type Counters, createMetrics, createStatusWriter, type Metrics } from '../metrics.ts';
+import type { RecordFateJournal } from '../journal/journal-hook.ts';
 import type { Pipeline } from '../pipeline.ts';
 import type { TelemRecord } from '../record.ts';
 import { createDrainer, type Drainer } from './drain.ts';
@@ -22,6 +23,8 @@ export interface DurablePipelineContext {
   readonly logger: Logger;
   /** The daemon's intake counters (rejected frames go into the status file). */
   readonly counters?: Counters;
+  /** Journals dropped and quarantined records (journal/journal-hook.ts). */
+  readonly journal?: RecordFateJournal | undefined;
 }
 
 export interface DurablePipeline extends Pipeline {
@@ -53,6 +56,7 @@ export function createDurablePipeline(context: DurablePipelineContext): DurableP
     logger,
     strategy,
     deliveryEnabled: config.record_server_delivery_enabled,
+    journal: context.journal,
     recordExpiryMinutes: config.record_expiry,
     processTimeMs: config.spool_process_time * 1000,
     backoff: {
@@ -72,6 +76,7 @@ export function createDurablePipeline(context: DurablePipelineContext): DurableP
     metrics,
     deliveryEnabled: config.record_server_delivery_enabled,
     strategy,
+    journal: context.journal,
   });
   const status = createStatusWriter({
     file: config.status_file,

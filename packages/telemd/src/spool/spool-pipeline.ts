@@ -18,6 +18,7 @@ import type { Logger } from '@telemetrics/libtelemetry/log';
 import { spoolFileSize } from '@telemetrics/libtelemetry/wire';
 import type { Sink } from '../deliver/sink.ts';
 import type { Limiter } from '../limit/limiter.ts';
+import type { RecordFateJournal } from '../journal/journal-hook.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Pipeline } from '../pipeline.ts';
 import type { TelemRecord } from '../record.ts';
@@ -39,6 +40,8 @@ export interface SpoolPipelineOptions {
   readonly deliveryEnabled: boolean;
   readonly strategy: 'spool' | 'drop';
   readonly maxInFlight?: number;
+  /** Journals the records given up on here (journal/journal-hook.ts). */
+  readonly journal?: RecordFateJournal | undefined;
 }
 
 export interface SpoolPipeline extends Pipeline {
@@ -76,6 +79,7 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
         if (options.strategy === 'drop') {
           await store.remove(entry.name);
           metrics.dropped('rate_limited', { name: entry.name, limit: verdict.limit });
+          void options.journal?.recordDropped(record, 'rate_limited');
           logger.log('notice', 'record dropped by rate limit', {
             classification: record.headers.classification,
             limit: verdict.limit,
@@ -97,6 +101,7 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
           detail: outcome.reason,
           status: outcome.status,
         });
+        void options.journal?.recordDropped(record, `rejected_${outcome.status}`);
       } else {
         keep(record, entry, 'retryable');
         drainer.reportFailure(outcome);
@@ -124,6 +129,7 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
       classification: record.headers.classification,
       event_id: record.headers.event_id,
     });
+    void options.journal?.recordDropped(record, reason);
     logger.log('warning', 'record dropped: cannot be spooled and was not delivered', {
       reason,
       classification: record.headers.classification,
@@ -156,6 +162,7 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
         }
         if (closed) {
           metrics.dropped(put.reason === 'full' ? 'spool_full' : 'spool_io');
+          void options.journal?.recordDropped(record, put.reason === 'full' ? 'spool_full' : 'spool_io');
           return;
         }
         track(unspooledAttempt(record, put.reason === 'full' ? 'spool_full' : 'spool_io', put.detail));

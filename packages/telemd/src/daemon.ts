@@ -13,7 +13,7 @@ import type { Sink } from './deliver/sink.ts';
 import { readDaemonHostFacts } from './enrich/host-facts.ts';
 import { createMachineIdSource, type MachineIdSource } from './enrich/machine-id.ts';
 import { readFrame } from './intake/connection.ts';
-import { type BoundSocket, bindListener } from './intake/listen.ts';
+import { type BoundSocket, bindListener, checkSocketPath } from './intake/listen.ts';
 import { type HostFacts, validateFrame } from './intake/validate.ts';
 import {
   createJournalHook,
@@ -155,6 +155,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (next && next.journal !== stage.journal) await stage.journal.close();
   }
 
+  // Refuse before buildStage opens the spool (its start-up pass drains and removes other pids'
+  // temp files), the machine id and the status file: a second daemon on a live socket must not
+  // touch the first one's state, and a bad socket path must fail before any of that.
+  if (options.inheritedFd === undefined) await checkSocketPath(options.config.socket_path, logger);
   let stage = await buildStage(options.config);
   const server = net.createServer({ allowHalfOpen: false, pauseOnConnect: false });
   server.maxConnections = stage.config.intake_max_connections;

@@ -21,7 +21,7 @@ import {
   journalingPipeline,
   journalingSink,
 } from './journal/journal-hook.ts';
-import { Channels, type Counters, createCounters, type PeerInfo, publish } from './metrics.ts';
+import { Channels, type Counters, createCounters, createMetrics, type PeerInfo, publish } from './metrics.ts';
 import type { Pipeline } from './pipeline.ts';
 import type { TelemRecord } from './record.ts';
 import { createDurablePipeline } from './spool/durable.ts';
@@ -107,6 +107,8 @@ interface Stage {
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { logger } = options;
   const counters = createCounters();
+  // One set for the daemon's life: a SIGHUP reload must not reset what telemctl status shows.
+  const metrics = createMetrics();
   const readFacts = options.readHostFacts ?? readDaemonHostFacts;
 
   function journalFor(config: TelemetryConfig, previous: Stage | undefined): JournalHook {
@@ -141,7 +143,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const pipeline = journalingPipeline(
       options.createPipeline
         ? options.createPipeline({ config, sink, logger, counters })
-        : createDurablePipeline({ config, sink, logger, counters }),
+        : createDurablePipeline({ config, sink, logger, counters, metrics }),
       journal,
       { deliveryEnabled: config.record_server_delivery_enabled },
     );

@@ -44,6 +44,8 @@ export interface DaemonOptions {
   readonly loadOverride?: LoadTarget;
   /** Owner an override file must have (0 = root; tests may pass their own uid). */
   readonly trustedOverrideUid?: number;
+  /** Absolute path `config` was loaded from; records whose CFG: names it use the main config quietly. */
+  readonly configFile?: string | undefined;
   readonly createSink?: (context: { config: TelemetryConfig; logger: Logger }) => Sink;
   /** Replaces the default durable pipeline (spool/durable.ts); tests pass createDirectPipeline. */
   readonly createPipeline?: (context: PipelineContext) => Pipeline;
@@ -80,6 +82,7 @@ function defaultSink(config: TelemetryConfig, logger: Logger, options: DaemonOpt
     ? createOverrideResolver({
         load: options.loadOverride,
         logger,
+        mainConfigFile: options.configFile,
         ...(options.trustedOverrideUid === undefined ? {} : { trustedUid: options.trustedOverrideUid }),
       })
     : undefined;

@@ -13,7 +13,7 @@ import type { Sink } from './deliver/sink.ts';
 import { readDaemonHostFacts } from './enrich/host-facts.ts';
 import { createMachineIdSource, type MachineIdSource } from './enrich/machine-id.ts';
 import { readFrame } from './intake/connection.ts';
-import { type BoundSocket, bindListener } from './intake/listen.ts';
+import { type BoundSocket, bindListener, checkSocketPath } from './intake/listen.ts';
 import { type HostFacts, validateFrame } from './intake/validate.ts';
 import {
   createJournalHook,
@@ -22,7 +22,7 @@ import {
   journalingSink,
   type RecordFateJournal,
 } from './journal/journal-hook.ts';
-import { Channels, type Counters, createCounters, type PeerInfo, publish } from './metrics.ts';
+import { Channels, type Counters, createCounters, createMetrics, type PeerInfo, publish } from './metrics.ts';
 import type { Pipeline } from './pipeline.ts';
 import type { TelemRecord } from './record.ts';
 import { createDurablePipeline } from './spool/durable.ts';
@@ -47,6 +47,8 @@ export interface DaemonOptions {
   readonly loadOverride?: LoadTarget;
   /** Owner an override file must have (0 = root; tests may pass their own uid). */
   readonly trustedOverrideUid?: number;
+  /** Absolute path `config` was loaded from; records whose CFG: names it use the main config quietly. */
+  readonly configFile?: string | undefined;
   readonly createSink?: (context: { config: TelemetryConfig; logger: Logger }) => Sink;
   /** Replaces the default durable pipeline (spool/durable.ts); tests pass createDirectPipeline. */
   readonly createPipeline?: (context: PipelineContext) => Pipeline;
@@ -83,6 +85,7 @@ function defaultSink(config: TelemetryConfig, logger: Logger, options: DaemonOpt
     ? createOverrideResolver({
         load: options.loadOverride,
         logger,
+        mainConfigFile: options.configFile,
         ...(options.trustedOverrideUid === undefined ? {} : { trustedUid: options.trustedOverrideUid }),
       })
     : undefined;
@@ -110,6 +113,8 @@ interface Stage {
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { logger } = options;
   const counters = createCounters();
+  // One set for the daemon's life: a SIGHUP reload must not reset what telemctl status shows.
+  const metrics = createMetrics();
   const readFacts = options.readHostFacts ?? readDaemonHostFacts;
 
   function journalFor(config: TelemetryConfig, previous: Stage | undefined): JournalHook {
@@ -144,7 +149,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const pipeline = journalingPipeline(
       options.createPipeline
         ? options.createPipeline({ config, sink, logger, counters, journal })
-        : createDurablePipeline({ config, sink, logger, counters, journal }),
+        : createDurablePipeline({ config, sink, logger, counters, journal, metrics }),
       journal,
       { deliveryEnabled: config.record_server_delivery_enabled },
     );
@@ -158,6 +163,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (next && next.journal !== stage.journal) await stage.journal.close();
   }
 
+  // Refuse before buildStage opens the spool (its start-up pass drains and removes other pids'
+  // temp files), the machine id and the status file: a second daemon on a live socket must not
+  // touch the first one's state, and a bad socket path must fail before any of that.
+  if (options.inheritedFd === undefined) await checkSocketPath(options.config.socket_path, logger);
   let stage = await buildStage(options.config);
   const server = net.createServer({ allowHalfOpen: false, pauseOnConnect: false });
   server.maxConnections = stage.config.intake_max_connections;

@@ -2,6 +2,7 @@
 // telemd entry point: argv + config -> daemon, signals, exit code. The only
 // module that reads argv and the environment or sets process.exitCode.
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, type TelemetryConfig } from '@telemetrics/libtelemetry/config';
 import { createStderrLogger, type Logger, type LogLevel, LogLevels } from '@telemetrics/libtelemetry/log';
@@ -144,6 +145,8 @@ async function main(): Promise<void> {
       config,
       logger,
       inheritedFd,
+      // As loadConfig resolves it; probes send the absolute path they were given with -f.
+      configFile: cli.configFile === undefined ? undefined : resolve(cli.configFile),
       loadOverride: async (path) => {
         const { config: o } = await loadConfig({ configFile: path });
         return { server: o.server, tidheader: o.tidheader, cainfo: o.cainfo };

@@ -127,3 +127,15 @@ test('fuzz: any text or JSON value parses to a result and formats without throwi
     { seed, numRuns: 400 },
   );
 });
+
+test('qa: a telemd message that already starts with "HTTP <status>" is not prefixed again', () => {
+  const parsed = parseStatusFile(
+    JSON.stringify({
+      ...STATUS,
+      lastDeliveryError: { at: 0, status: 400, message: 'HTTP 400: Telemetry ID mismatch' },
+    }),
+  );
+  assert.ok(parsed.ok);
+  const text = formatStatus({ ...FACTS, status: parsed.value });
+  assert.match(text, /^last delivery error: 1970-01-01T00:00:00\.000Z HTTP 400: Telemetry ID mismatch$/m);
+});

@@ -152,8 +152,15 @@ export function formatStatus(f: StatusFacts): string {
   out += `${label('records')}accepted=${c.accepted} delivered=${c.delivered} spooled=${c.spooled} retried=${c.retried}\n`;
   out += `${label('')}expired=${c.expired} quarantined=${c.quarantined} rejected=${c.rejected} dropped=${droppedTotal}${reasons ? ` (${reasons})` : ''}\n`;
   const e = st.lastDeliveryError;
+  // telemd's messages already start with "HTTP <status>": do not say it twice.
+  const what = (err: NonNullable<typeof e>): string => {
+    if (err.status === undefined) return `: ${err.message}`;
+    return err.message.startsWith(`HTTP ${err.status}`)
+      ? ` ${err.message}`
+      : ` HTTP ${err.status}: ${err.message}`;
+  };
   out += e
-    ? `${label('last delivery error')}${isoOrUnknown(e.at)}${e.status !== undefined ? ` HTTP ${e.status}` : ''}: ${e.message}\n`
+    ? `${label('last delivery error')}${isoOrUnknown(e.at)}${what(e)}\n`
     : `${label('last delivery error')}none\n`;
   return out;
 }

@@ -18,6 +18,12 @@ export interface OverrideResolverOptions {
   readonly logger: Logger;
   /** Owner an override file must have; 0 (root) outside tests. */
   readonly trustedUid?: number;
+  /**
+   * The file the daemon's own config came from. A CFG: naming it changes nothing, so it is
+   * not checked: probes run with the daemon's `-f` file (the local sandbox, a developer's
+   * non-root-owned conf) would otherwise log a warning for every record.
+   */
+  readonly mainConfigFile?: string | undefined;
 }
 
 export type ResolveOverride = (cfgPath: string) => Promise<DeliveryTarget | undefined>;
@@ -28,6 +34,7 @@ export function createOverrideResolver(options: OverrideResolverOptions): Resolv
   const { logger } = options;
   const cache = new Map<string, { key: string; target: DeliveryTarget }>();
   return async (cfgPath) => {
+    if (cfgPath === options.mainConfigFile) return undefined;
     let st: Stats;
     try {
       st = await fs.stat(cfgPath);

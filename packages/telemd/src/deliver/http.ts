@@ -6,7 +6,7 @@ import type { Logger } from '@telemetrics/libtelemetry/log';
 import { Pool } from 'undici';
 import type { TelemRecord } from '../record.ts';
 import type { DeliveryTarget, ResolveOverride } from './cfg-override.ts';
-import { classifyStatus } from './outcome.ts';
+import { classifyStatus, errorBodySummary } from './outcome.ts';
 import { buildV2Request } from './request-v2.ts';
 import { buildV3Request, chooseApi } from './request-v3.ts';
 import type { DeliveryOutcome, Sink } from './sink.ts';
@@ -31,6 +31,32 @@ interface Prepared {
   readonly path: string;
   readonly api: 'v2' | 'v3';
   readonly tid: ReturnType<typeof parseTidHeader>;
+}
+
+/** Bodies are drained up to this many bytes; a longer one closes the connection instead. */
+const BODY_DRAIN_BYTES = 65_536;
+/** How much of a refusal's body is kept for the log line. */
+const ERROR_BODY_BYTES = 1024;
+
+/** Drains a body (up to `limit` bytes) and returns its first `keep` bytes; errors end it early. */
+async function readHead(body: AsyncIterable<Buffer>, keep: number, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  let seen = 0;
+  try {
+    for await (const chunk of body) {
+      if (kept < keep) {
+        const part = chunk.subarray(0, keep - kept);
+        chunks.push(part);
+        kept += part.length;
+      }
+      seen += chunk.length;
+      if (seen > limit) break; // destroys the body: the connection is closed, not reused
+    }
+  } catch {
+    // aborted or reset: keep what arrived
+  }
+  return Buffer.concat(chunks);
 }
 
 export function createHttpSink(options: HttpSinkOptions): Sink {
@@ -127,14 +153,22 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
         body: request.body,
         signal: combined,
       });
-      // C reads and discards the body; draining lets the connection be reused.
-      await response.body.dump({ limit: 65_536, signal: combined }).catch(() => {});
+      const delivered = response.statusCode === 200 || response.statusCode === 201;
+      // C reads and discards the body; draining lets the connection be reused. A refusal keeps
+      // its first bytes: the collector's message names the header it did not like.
+      let head: Buffer | undefined;
+      if (delivered) await response.body.dump({ limit: BODY_DRAIN_BYTES, signal: combined }).catch(() => {});
+      else head = await readHead(response.body, ERROR_BODY_BYTES, BODY_DRAIN_BYTES);
       const retryAfter = response.headers['retry-after'];
-      return classifyStatus(
+      const outcome = classifyStatus(
         response.statusCode,
         Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
         now(),
       );
+      const said = head === undefined ? undefined : errorBodySummary(head);
+      return outcome.kind === 'delivered' || said === undefined
+        ? outcome
+        : { ...outcome, reason: `${outcome.reason}: ${said}` };
     } catch (error) {
       const err = error as Error & { code?: string };
       const reason = timeout.aborted

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classifyStatus, parseRetryAfter } from './outcome.ts';
+import { classifyStatus, errorBodySummary, parseRetryAfter } from './outcome.ts';
 
 const NOW = Date.UTC(2026, 10, 22, 5, 0, 0);
 
@@ -37,4 +37,16 @@ test('parseRetryAfter: seconds, HTTP-date, garbage', () => {
   assert.equal(parseRetryAfter('-5', NOW), undefined);
   assert.equal(parseRetryAfter('', NOW), undefined);
   assert.equal(parseRetryAfter(undefined, NOW), undefined);
+});
+
+test('qa: a refusal body is summarised for the log: the collector message, else printable text', () => {
+  const enc = (s: string) => new TextEncoder().encode(s);
+  assert.equal(errorBodySummary(enc('{"message":"Telemetry ID mismatch"}')), 'Telemetry ID mismatch');
+  assert.equal(
+    errorBodySummary(enc('<html>\n  <p>Bad\tRequest\u00e9</p>\n</html>')),
+    '<html> <p>Bad Request </p> </html>',
+  );
+  assert.equal(errorBodySummary(enc('{"message": 3}')), '{"message": 3}');
+  assert.equal(errorBodySummary(enc(' \r\n')), undefined);
+  assert.equal(errorBodySummary(enc('x'.repeat(300))), `${'x'.repeat(200)}...`);
 });

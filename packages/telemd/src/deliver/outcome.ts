@@ -39,3 +39,33 @@ export function classifyStatus(
   // 1xx or 2xx other than 200/201: C counts these as failures too; a later retry may succeed.
   return { kind: 'retryable', reason: `HTTP ${status} is not 200/201`, status };
 }
+
+/**
+ * What a refusing server said, for logs, quarantine notes and `telemctl status`: the
+ * collector answers 4xx with `{"message": "..."}` (collector.md), which names the bad
+ * header. Other bodies are reduced to printable ASCII, whitespace collapsed, cut at 200
+ * characters; undefined when nothing is left.
+ */
+export function errorBodySummary(body: Uint8Array): string | undefined {
+  const text = Buffer.from(body).toString('latin1');
+  let summary = text;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (
+      typeof parsed === 'object' &&
+      parsed !== null &&
+      'message' in parsed &&
+      typeof parsed.message === 'string'
+    ) {
+      summary = parsed.message;
+    }
+  } catch {
+    // not JSON: use the text itself
+  }
+  summary = summary
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .replace(/ {2,}/g, ' ')
+    .trim();
+  if (summary === '') return undefined;
+  return summary.length > 200 ? `${summary.slice(0, 200)}...` : summary;
+}

@@ -62,28 +62,13 @@ function listenOn(server: net.Server, arg: string | { fd: number }): Promise<voi
   });
 }
 
-export async function bindListener(
-  server: net.Server,
-  options: {
-    readonly socketPath: string;
-    readonly inheritedFd?: number | undefined;
-    readonly logger: Logger;
-  },
-): Promise<BoundSocket> {
-  const { socketPath, logger } = options;
-  if (options.inheritedFd !== undefined) {
-    try {
-      await listenOn(server, { fd: options.inheritedFd });
-    } catch (error) {
-      throw new TelemdError(
-        TelemdErrorCodes.TELEMD_SOCKET_LISTEN,
-        `cannot listen on inherited fd ${options.inheritedFd}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
-    logger.log('info', 'listening on the socket passed by systemd', { fd: options.inheritedFd });
-    return { kind: 'activated', path: socketPath, cleanup: async () => {} };
-  }
+/**
+ * Throws unless telemd may listen at `socketPath`: its directory exists, no
+ * non-socket file is there, and no live daemon answers on it (a stale socket
+ * file is removed). daemon.ts calls it before opening the spool, machine id
+ * and status file, so a second daemon refuses before touching the first's.
+ */
+export async function checkSocketPath(socketPath: string, logger: Logger): Promise<void> {
   const dir = path.dirname(socketPath);
   const dirStat = await fs.stat(dir).catch(() => undefined);
   if (!dirStat?.isDirectory()) {
@@ -112,6 +97,31 @@ export async function bindListener(
       logger.log('notice', 'removed a stale socket file', { path: socketPath });
     }
   }
+}
+
+export async function bindListener(
+  server: net.Server,
+  options: {
+    readonly socketPath: string;
+    readonly inheritedFd?: number | undefined;
+    readonly logger: Logger;
+  },
+): Promise<BoundSocket> {
+  const { socketPath, logger } = options;
+  if (options.inheritedFd !== undefined) {
+    try {
+      await listenOn(server, { fd: options.inheritedFd });
+    } catch (error) {
+      throw new TelemdError(
+        TelemdErrorCodes.TELEMD_SOCKET_LISTEN,
+        `cannot listen on inherited fd ${options.inheritedFd}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    logger.log('info', 'listening on the socket passed by systemd', { fd: options.inheritedFd });
+    return { kind: 'activated', path: socketPath, cleanup: async () => {} };
+  }
+  await checkSocketPath(socketPath, logger);
   try {
     await listenOn(server, socketPath);
     // Any local user may submit records, as with C's chmod 0666 (spec 2.1).

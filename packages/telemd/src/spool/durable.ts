@@ -25,6 +25,8 @@ export interface DurablePipelineContext {
   readonly counters?: Counters;
   /** Journals dropped and quarantined records (journal/journal-hook.ts). */
   readonly journal?: RecordFateJournal | undefined;
+  /** The daemon's, shared by the pipelines of successive reloads so counters survive SIGHUP. */
+  readonly metrics?: Metrics;
 }
 
 export interface DurablePipeline extends Pipeline {
@@ -40,7 +42,7 @@ export interface DurablePipeline extends Pipeline {
 /** Throws TELEM_CONFIG_VALUE for invalid rate-limit windows: a start-up error, not a crash loop (BUG-21). */
 export function createDurablePipeline(context: DurablePipelineContext): DurablePipeline {
   const { config, sink, logger } = context;
-  const metrics = createMetrics();
+  const metrics = context.metrics ?? createMetrics();
   const maxBytes = config.spool_max_size < 0 ? -1 : config.spool_max_size * 1024;
   const uid = process.getuid?.() ?? 0;
   const store = createSpoolStore({ dir: config.spool_dir, maxBytes, uid });

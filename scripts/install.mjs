@@ -284,13 +284,50 @@ function roffEscape(line) {
   return /^[.']/.test(escaped) ? `\\&${escaped}` : escaped;
 }
 
+// Help texts written as man pages (NAME, SYNOPSIS, ... headings at column 0,
+// indented bodies) become real sections; any other text goes in verbatim
+// under DESCRIPTION.
+function helpSections(help) {
+  const lines = help.replace(/\n+$/, '').split('\n');
+  const isHeading = (l) => /^[A-Z][A-Z ]*[A-Z]$/.test(l);
+  if (!isHeading(lines.find((l) => l.trim() !== '') ?? '')) return null;
+  const sections = [];
+  for (const line of lines) {
+    if (isHeading(line)) sections.push({ title: line, body: [] });
+    else if (sections.length > 0) sections.at(-1).body.push(line);
+  }
+  for (const section of sections) {
+    while (section.body.length > 0 && section.body.at(-1).trim() === '') section.body.pop();
+    while (section.body.length > 0 && section.body[0].trim() === '') section.body.shift();
+    const indent = Math.min(...section.body.filter((l) => l.trim()).map((l) => /^ */.exec(l)[0].length));
+    section.body = section.body.map((l) => l.slice(Number.isFinite(indent) ? indent : 0));
+  }
+  return sections;
+}
+
 function manPage(name, section, summary, version, help) {
-  const body = help.replace(/\n+$/, '').split('\n').map(roffEscape).join('\n');
+  const verbatim = (lines) => `.nf\n${lines.map(roffEscape).join('\n')}\n.fi\n`;
+  const head = `.TH ${name.toUpperCase()} ${section} "" "telemetrics ${version}" "telemetrics"\n`;
+  const sections = helpSections(help);
+  const hasName = sections?.some((s) => s.title === 'NAME' && s.body.length > 0);
+  const nameSection = `.SH NAME\n${roffEscape(name)} \\- ${roffEscape(summary)}\n`;
+  if (sections && hasName) {
+    return (
+      head +
+      sections
+        .map((s) =>
+          s.title === 'NAME'
+            ? `.SH NAME\n${s.body.map((l) => roffEscape(l.trim())).join(' ')}\n`
+            : `.SH ${s.title}\n${verbatim(s.body)}`,
+        )
+        .join('')
+    );
+  }
   return (
-    `.TH ${name.toUpperCase()} ${section} "" "telemetrics ${version}" "telemetrics"\n` +
-    `.SH NAME\n${roffEscape(name)} \\- ${roffEscape(summary)}\n` +
-    `.SH DESCRIPTION\nThe text below is the output of \\fB${roffEscape(name)} \\-\\-help\\fR.\n` +
-    `.PP\n.nf\n${body}\n.fi\n`
+    head +
+    nameSection +
+    `.SH DESCRIPTION\nThe text below is the output of \\fB${roffEscape(name)} \\-\\-help\\fR.\n.PP\n` +
+    verbatim(help.replace(/\n+$/, '').split('\n'))
   );
 }
 

@@ -7,11 +7,13 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { decodeFrame } from '@telemetrics/libtelemetry/wire';
+import { startCollector } from '../helpers/collector.ts';
+import { listenForFrames } from '../helpers/frame-listener.ts';
 import { readVector } from '../helpers/vectors.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -327,45 +329,35 @@ test('the installed crashprobe runs as the core_pattern program line (empty envi
   assert.match(help.stdout, /crashprobe/);
 });
 
-// --- socket activation ------------------------------------------------------
+// --- the installed tools at work ------------------------------------------
 
-interface Delivery {
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-// A real collector on 127.0.0.1; each delivered record resolves the next
-// waiter.
-async function startCollector(): Promise<{
-  url: string;
-  next: () => Promise<Delivery>;
-  close: () => Promise<void>;
-}> {
-  const queued: Delivery[] = [];
-  const waiters: ((d: Delivery) => void)[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      res.writeHead(201).end();
-      const d = { headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
-      const w = waiters.shift();
-      if (w) w(d);
-      else queued.push(d);
-    });
+test("hprobe.service's command line, run from the installed tree, sends the C heartbeat", async (t) => {
+  const unit = fs.readFileSync(path.join(unitdir, 'hprobe.service'), 'utf8');
+  const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1];
+  assert.equal(execStart, `${path.join(bindir, 'hprobe')} -Hlu`);
+  const [program, ...args] = execStart.split(' ');
+  const probe = spawnSync(program!, ['--version'], { encoding: 'utf8', timeout: 20_000 });
+  if (probe.status !== 0) return t.skip(`hprobe is not functional here: --version exited ${probe.status}`);
+  const work = fs.mkdtempSync(path.join(tmp, 'hprobe-'));
+  const optIn = path.join(work, 'opt-in');
+  fs.writeFileSync(optIn, '');
+  const conf = path.join(work, 'telemetrics.conf');
+  const socketPath = path.join(work, 'telem-0');
+  fs.writeFileSync(conf, `[settings]\nsocket_path=${socketPath}\nopt_in_file=${optIn}\n`);
+  await using listener = await listenForFrames(socketPath);
+  // The unit runs it with a minimal environment; -f points it at the test socket.
+  const child = spawn(program!, [...args, '-f', conf], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { LANG: 'C.UTF-8' },
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/v2/collector`,
-    next: () => {
-      const d = queued.shift();
-      return d ? Promise.resolve(d) : new Promise((resolve) => waiters.push(resolve));
-    },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 0);
+  assert.equal(listener.connections.length, 1);
+  const decoded = decodeFrame(await listener.connections[0]!);
+  assert.ok(decoded.ok);
+  assert.equal(decoded.value.headers.classification, 'org.clearlinux/heartbeat/ping');
+  assert.match(Buffer.from(decoded.value.payload).toString('utf8'), /^hello\nLC_ALL: .*\nuptime: \d+\n$/);
+});
 
 function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -421,14 +413,9 @@ test('telemd from the installed tree: socket-activated, delivers, exits when idl
       `telemd is not functional on this branch yet: --version exited ${probe.status}: ${probe.stderr.trim()}`,
     );
   }
-  const collector = await startCollector();
-  t.after(() => collector.close());
-  const work = path.join(tmp, 'activation');
-  const dirs = {
-    spool: path.join(work, 'spool'),
-    lib: path.join(work, 'lib'),
-    log: path.join(work, 'log'),
-  };
+  await using collector = await startCollector();
+  const work = fs.mkdtempSync(path.join(tmp, 'activation-'));
+  const dirs = { spool: path.join(work, 'spool'), lib: path.join(work, 'lib'), log: path.join(work, 'log') };
   for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
   const optIn = path.join(work, 'opt-in');
   fs.writeFileSync(optIn, '');
@@ -438,7 +425,7 @@ test('telemd from the installed tree: socket-activated, delivers, exits when idl
     conf,
     [
       '[settings]',
-      `server=${collector.url}`,
+      `server=${collector.v2Url}`,
       'server_api=v2',
       `socket_path=${socketPath}`,
       `spool_dir=${dirs.spool}`,
@@ -462,9 +449,11 @@ test('telemd from the installed tree: socket-activated, delivers, exits when idl
     });
     const exited = once(child, 'exit');
     await sendFrame(socketPath, frame);
-    const delivery = await deadline(collector.next(), 60_000, `round ${round}: record delivered\n${log()}`);
-    assert.equal(delivery.headers['classification'], 'org.clearlinux/heartbeat/ping');
-    assert.match(delivery.body, /^hello\n/);
+    const records = await collector.waitForRecords(round, { timeoutMs: 60_000 }).catch((err: Error) => {
+      throw new Error(`round ${round}: ${err.message}\n${log()}`);
+    });
+    assert.equal(records[round - 1]!.classification, 'org.clearlinux/heartbeat/ping');
+    assert.match(records[round - 1]!.payload, /^hello\n/);
     const [code, signal] = await deadline(
       exited,
       120_000,

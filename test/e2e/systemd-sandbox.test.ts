@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { startCollector } from '../helpers/collector.ts';
 import { readVector } from '../helpers/vectors.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -87,21 +87,7 @@ test('telemd itself, receiving and delivering a record, makes no call that telem
   }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'telem-'));
   t.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-  let delivered!: () => void;
-  const delivery = new Promise<void>((resolve) => {
-    delivered = resolve;
-  });
-  const collector = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(201).end();
-      delivered();
-    });
-  });
-  collector.listen(0, '127.0.0.1');
-  await once(collector, 'listening');
-  t.after(() => collector.close());
-  const { port } = collector.address() as net.AddressInfo;
+  await using collector = await startCollector();
   for (const d of ['spool', 'lib', 'log']) fs.mkdirSync(path.join(tmp, d));
   fs.writeFileSync(path.join(tmp, 'opt-in'), '');
   const socketPath = path.join(tmp, 'telem-0');
@@ -110,7 +96,7 @@ test('telemd itself, receiving and delivering a record, makes no call that telem
     conf,
     [
       '[settings]',
-      `server=http://127.0.0.1:${port}/v2/collector`,
+      `server=${collector.v2Url}`,
       'server_api=v2',
       `socket_path=${socketPath}`,
       `spool_dir=${path.join(tmp, 'spool')}`,
@@ -154,7 +140,7 @@ test('telemd itself, receiving and delivering a record, makes no call that telem
     c.on('error', reject);
     c.on('close', () => resolve());
   });
-  await deadline(delivery, 60_000, `record delivered\n${out}`);
+  await collector.waitForRecords(1, { timeoutMs: 60_000 });
   await deadline(exited, 120_000, `telemd exits when idle\n${out}`);
   t.diagnostic(out.split('\n').find((l) => l.startsWith('syscalls used')) ?? '');
   assert.equal(refusedCalls(out), 'none', out);

@@ -146,6 +146,12 @@ test('the DESTDIR tree has a launcher per built bin, the units and no developmen
   const tmpfiles = fs.readFileSync(path.join(destdir, 'usr/lib/tmpfiles.d/telemetrics-dirs.conf'), 'utf8');
   assert.match(tmpfiles, /^d \/var\/spool\/telemetry 0750 telemetry telemetry -$/m);
 
+  const defaults = path.join(REPO, 'etc/telemetrics.conf');
+  const installedDefaults = path.join(destdir, 'usr/share/defaults/telemetrics/telemetrics.conf');
+  if (fs.existsSync(defaults))
+    assert.equal(fs.readFileSync(installedDefaults, 'utf8'), fs.readFileSync(defaults, 'utf8'));
+  else assert.equal(fs.existsSync(installedDefaults), false);
+
   const modules = path.join(destdir, 'usr/lib/telemetrics/node_modules');
   for (const name of DEV_ONLY) assert.equal(fs.existsSync(path.join(modules, name)), false, name);
   assert.equal(fs.readlinkSync(path.join(modules, '@telemetrics/telemd')), '../../packages/telemd');

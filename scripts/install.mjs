@@ -475,6 +475,12 @@ function install(destdir, dirs, node) {
   process.stdout.write(
     `installed ${files} files and links under ${destdir || '/'} (manifest ${manifestPath})\n`,
   );
+  if (!destdir) {
+    process.stdout.write(
+      'next: systemd-sysusers; systemd-tmpfiles --create; systemctl daemon-reload; sysctl --system;\n' +
+        '      systemctl daemon-reexec; telemctl opt-in; telemctl start\n',
+    );
+  }
 }
 
 function main(argv) {

@@ -231,7 +231,11 @@ test('systemd-analyze verify accepts every installed unit without a warning', (t
   );
   const missing = [...new Set(referenced)].filter((page) => !pages.some((p) => p.endsWith(`/${page}`)));
   const args = ['verify'];
-  if (missing.length > 0) {
+  if (spawnSync('man', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    // verify checks Documentation=man: links by running man.
+    t.diagnostic('man is not installed: verify runs with --man=no');
+    args.push('--man=no');
+  } else if (missing.length > 0) {
     // The tools are still stubs without --help, so their man pages were not
     // generated; everything else is verified.
     t.diagnostic(`man pages not generated yet (${missing.join(', ')}): verify runs with --man=no`);

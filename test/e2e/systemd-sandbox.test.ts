@@ -145,3 +145,113 @@ test('telemd itself, receiving and delivering a record, makes no call that telem
   t.diagnostic(out.split('\n').find((l) => l.startsWith('syscalls used')) ?? '');
   assert.equal(refusedCalls(out), 'none', out);
 });
+
+// --- the file system and identity part of the sandbox -------------------------
+
+const CONFINE = path.join(REPO, 'systemd/sandbox/run-confined.sh');
+
+function cannotConfine(): string | null {
+  if (process.getuid?.() !== 0) return 'run-confined.sh needs root (mount namespace, setpriv)';
+  for (const tool of ['unshare', 'setpriv', 'systemd-socket-activate']) {
+    if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).status !== 0) return `${tool} is not installed`;
+  }
+  const probe = spawnSync(CONFINE, ['/', '--', 'true'], { encoding: 'utf8' });
+  if (probe.status !== 0) return `no private mount namespace here: ${probe.stderr.trim()}`;
+  return null;
+}
+
+test('run-confined.sh leaves only the given directories writable, as uid 65534 without capabilities', (t) => {
+  const why = cannotConfine();
+  if (why) return t.skip(why);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'telem-'));
+  t.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  // mkdtemp makes 0700 directories: uid 65534 must be able to reach inside.
+  fs.chmodSync(tmp, 0o755);
+  const rw = path.join(tmp, 'rw');
+  fs.mkdirSync(rw);
+  fs.chownSync(rw, 65534, 65534);
+  const script = `touch ${rw}/yes; touch ${tmp}/no || true; id -u; grep -E '^(CapEff|CapBnd|NoNewPrivs):' /proc/self/status`;
+  const r = spawnSync(CONFINE, [rw, '--', 'sh', '-c', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(fs.existsSync(path.join(rw, 'yes')));
+  assert.equal(fs.existsSync(path.join(tmp, 'no')), false);
+  assert.match(r.stderr, /Read-only file system/);
+  assert.match(r.stdout, /^65534$/m);
+  assert.match(r.stdout, /^CapEff:\s+0+$/m);
+  assert.match(r.stdout, /^CapBnd:\s+0+$/m);
+  assert.match(r.stdout, /^NoNewPrivs:\s+1$/m);
+});
+
+test('telemd, socket-activated inside run-confined.sh, delivers and exits when idle', async (t) => {
+  const why = cannotConfine();
+  if (why) return t.skip(why);
+  const main = path.join(REPO, 'packages/telemd/dist/main.js');
+  const version = spawnSync(NODE, [main, '--version'], { encoding: 'utf8', timeout: 20_000 });
+  if (version.status !== 0) {
+    return t.skip(`telemd is not functional on this branch yet: --version exited ${version.status}`);
+  }
+  await using collector = await startCollector();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'telem-'));
+  t.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  fs.chmodSync(tmp, 0o755);
+  // The three trees of ReadWritePaths=, owned by the service user (tmpfiles).
+  const rw = ['spool', 'lib', 'log'].map((d) => path.join(tmp, d));
+  for (const d of rw) {
+    fs.mkdirSync(d);
+    fs.chownSync(d, 65534, 65534);
+  }
+  fs.writeFileSync(path.join(tmp, 'opt-in'), '');
+  const socketPath = path.join(tmp, 'telem-0');
+  const conf = path.join(tmp, 'telemetrics.conf');
+  fs.writeFileSync(
+    conf,
+    [
+      '[settings]',
+      `server=${collector.v2Url}`,
+      'server_api=v2',
+      `socket_path=${socketPath}`,
+      `spool_dir=${rw[0]}`,
+      `opt_in_file=${path.join(tmp, 'opt-in')}`,
+      `machine_id_file=${path.join(rw[1]!, 'machine_id')}`,
+      `static_machine_id_file=${path.join(tmp, 'no-static-id')}`,
+      `journal_file=${path.join(rw[2]!, 'journal')}`,
+      `record_retention_dir=${path.join(rw[2]!, 'records')}`,
+      'rate_limit_enabled=false',
+      'daemon_recycling_enabled=true',
+      'idle_exit_seconds=1',
+      '',
+    ].join('\n'),
+  );
+  let log = '';
+  const child = spawn(
+    'systemd-socket-activate',
+    ['-l', socketPath, CONFINE, ...rw, '--', NODE, main, '-f', conf],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill();
+  });
+  const exited = once(child, 'exit');
+  const listening = new Promise<void>((resolve) => {
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      log += s;
+      if (log.includes('Listening on')) resolve();
+    });
+  });
+  await deadline(listening, 20_000, 'systemd-socket-activate listening');
+  await new Promise<void>((resolve, reject) => {
+    const c = net.connect(socketPath, () => c.end(readVector('socket/v2.3.5-heartbeat.bin')));
+    c.on('error', reject);
+    c.on('close', () => resolve());
+  });
+  const records = await collector.waitForRecords(1, { timeoutMs: 60_000 }).catch((err: Error) => {
+    throw new Error(`${err.message}\n${log}`);
+  });
+  assert.equal(records[0]!.classification, 'org.clearlinux/heartbeat/ping');
+  const [code] = await deadline(exited, 120_000, `telemd exits when idle\n${log}`);
+  assert.equal(code, 0, log);
+  // It ran as the service user: what it wrote belongs to 65534.
+  assert.equal(fs.statSync(path.join(rw[1]!, 'machine_id')).uid, 65534);
+});

@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { decodeFrame } from '@telemetrics/libtelemetry/wire';
 import { startCollector } from '../helpers/collector.ts';
 import { listenForFrames } from '../helpers/frame-listener.ts';
+import { deadline, makeTelemdWorkdir, sendFrame } from '../helpers/telemd-workdir.ts';
 import { readVector } from '../helpers/vectors.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -369,14 +369,6 @@ test("hprobe.service's command line, run from the installed tree, sends the C he
   assert.match(Buffer.from(decoded.value.payload).toString('utf8'), /^hello\nLC_ALL: .*\nuptime: \d+\n$/);
 });
 
-function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
-}
-
 // systemd-socket-activate listens, waits for the first connection, then
 // execs the program with LISTEN_PID (its own PID) and LISTEN_FDS=1: what
 // telemd.socket does, minus systemd.
@@ -406,14 +398,6 @@ async function activate(
   return { child, log: () => stderr };
 }
 
-function sendFrame(socketPath: string, frame: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const c = net.connect(socketPath, () => c.end(frame));
-    c.on('error', reject);
-    c.on('close', () => resolve());
-  });
-}
-
 test('telemd from the installed tree: socket-activated, delivers, exits when idle, activates again', async (t) => {
   if (!has('systemd-socket-activate')) return t.skip('systemd-socket-activate is not installed');
   const telemd = path.join(bindir, 'telemd');
@@ -424,31 +408,9 @@ test('telemd from the installed tree: socket-activated, delivers, exits when idl
     );
   }
   await using collector = await startCollector();
-  const work = fs.mkdtempSync(path.join(tmp, 'activation-'));
-  const dirs = { spool: path.join(work, 'spool'), lib: path.join(work, 'lib'), log: path.join(work, 'log') };
-  for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
-  const optIn = path.join(work, 'opt-in');
-  fs.writeFileSync(optIn, '');
-  const socketPath = path.join(work, 'telem-0');
-  const conf = path.join(work, 'telemetrics.conf');
-  fs.writeFileSync(
-    conf,
-    [
-      '[settings]',
-      `server=${collector.v2Url}`,
-      'server_api=v2',
-      `socket_path=${socketPath}`,
-      `spool_dir=${dirs.spool}`,
-      `opt_in_file=${optIn}`,
-      `machine_id_file=${path.join(dirs.lib, 'machine_id')}`,
-      `static_machine_id_file=${path.join(work, 'no-static-id')}`,
-      `journal_file=${path.join(dirs.log, 'journal')}`,
-      `record_retention_dir=${path.join(dirs.log, 'records')}`,
-      'rate_limit_enabled=false',
-      'daemon_recycling_enabled=true',
-      'idle_exit_seconds=1',
-      '',
-    ].join('\n'),
+  const { conf, socketPath } = makeTelemdWorkdir(
+    fs.mkdtempSync(path.join(tmp, 'activation-')),
+    collector.v2Url,
   );
   const frame = readVector('socket/v2.3.5-heartbeat.bin');
 

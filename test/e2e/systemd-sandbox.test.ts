@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { startCollector } from '../helpers/collector.ts';
+import { deadline, makeTelemdWorkdir, sendFrame } from '../helpers/telemd-workdir.ts';
 import { readVector } from '../helpers/vectors.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -27,14 +27,6 @@ function unavailable(): string | null {
   const strace = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', 'true'], { stdio: 'ignore' });
   if (strace.status !== 0) return 'strace is not installed or cannot trace here (ptrace refused)';
   return null;
-}
-
-function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
 function refusedCalls(stdout: string): string {
@@ -88,29 +80,7 @@ test('telemd itself, receiving and delivering a record, makes no call that telem
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'telem-'));
   t.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
   await using collector = await startCollector();
-  for (const d of ['spool', 'lib', 'log']) fs.mkdirSync(path.join(tmp, d));
-  fs.writeFileSync(path.join(tmp, 'opt-in'), '');
-  const socketPath = path.join(tmp, 'telem-0');
-  const conf = path.join(tmp, 'telemetrics.conf');
-  fs.writeFileSync(
-    conf,
-    [
-      '[settings]',
-      `server=${collector.v2Url}`,
-      'server_api=v2',
-      `socket_path=${socketPath}`,
-      `spool_dir=${path.join(tmp, 'spool')}`,
-      `opt_in_file=${path.join(tmp, 'opt-in')}`,
-      `machine_id_file=${path.join(tmp, 'lib/machine_id')}`,
-      `static_machine_id_file=${path.join(tmp, 'no-static-id')}`,
-      `journal_file=${path.join(tmp, 'log/journal')}`,
-      `record_retention_dir=${path.join(tmp, 'log/records')}`,
-      'rate_limit_enabled=false',
-      'daemon_recycling_enabled=true',
-      'idle_exit_seconds=1',
-      '',
-    ].join('\n'),
-  );
+  const { conf, socketPath } = makeTelemdWorkdir(tmp, collector.v2Url);
   let out = '';
   const child = spawn(
     NODE,
@@ -135,11 +105,7 @@ test('telemd itself, receiving and delivering a record, makes no call that telem
     assert.ok(Date.now() - started < 60_000, `telemd did not listen on ${socketPath}:\n${out}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  await new Promise<void>((resolve, reject) => {
-    const c = net.connect(socketPath, () => c.end(readVector('socket/v2.3.5-heartbeat.bin')));
-    c.on('error', reject);
-    c.on('close', () => resolve());
-  });
+  await sendFrame(socketPath, readVector('socket/v2.3.5-heartbeat.bin'));
   await collector.waitForRecords(1, { timeoutMs: 60_000 });
   await deadline(exited, 120_000, `telemd exits when idle\n${out}`);
   t.diagnostic(out.split('\n').find((l) => l.startsWith('syscalls used')) ?? '');
@@ -195,33 +161,7 @@ test('telemd, socket-activated inside run-confined.sh, delivers and exits when i
   t.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
   fs.chmodSync(tmp, 0o755);
   // The three trees of ReadWritePaths=, owned by the service user (tmpfiles).
-  const rw = ['spool', 'lib', 'log'].map((d) => path.join(tmp, d));
-  for (const d of rw) {
-    fs.mkdirSync(d);
-    fs.chownSync(d, 65534, 65534);
-  }
-  fs.writeFileSync(path.join(tmp, 'opt-in'), '');
-  const socketPath = path.join(tmp, 'telem-0');
-  const conf = path.join(tmp, 'telemetrics.conf');
-  fs.writeFileSync(
-    conf,
-    [
-      '[settings]',
-      `server=${collector.v2Url}`,
-      'server_api=v2',
-      `socket_path=${socketPath}`,
-      `spool_dir=${rw[0]}`,
-      `opt_in_file=${path.join(tmp, 'opt-in')}`,
-      `machine_id_file=${path.join(rw[1]!, 'machine_id')}`,
-      `static_machine_id_file=${path.join(tmp, 'no-static-id')}`,
-      `journal_file=${path.join(rw[2]!, 'journal')}`,
-      `record_retention_dir=${path.join(rw[2]!, 'records')}`,
-      'rate_limit_enabled=false',
-      'daemon_recycling_enabled=true',
-      'idle_exit_seconds=1',
-      '',
-    ].join('\n'),
-  );
+  const { conf, socketPath, writable: rw } = makeTelemdWorkdir(tmp, collector.v2Url, 65534);
   let log = '';
   const child = spawn(
     'systemd-socket-activate',
@@ -241,11 +181,7 @@ test('telemd, socket-activated inside run-confined.sh, delivers and exits when i
     });
   });
   await deadline(listening, 20_000, 'systemd-socket-activate listening');
-  await new Promise<void>((resolve, reject) => {
-    const c = net.connect(socketPath, () => c.end(readVector('socket/v2.3.5-heartbeat.bin')));
-    c.on('error', reject);
-    c.on('close', () => resolve());
-  });
+  await sendFrame(socketPath, readVector('socket/v2.3.5-heartbeat.bin'));
   const records = await collector.waitForRecords(1, { timeoutMs: 60_000 }).catch((err: Error) => {
     throw new Error(`${err.message}\n${log}`);
   });

@@ -118,6 +118,11 @@ function parseOptions(argv) {
   if (v.help) return { help: true };
   const abs = (name, value) => {
     if (!path.isAbsolute(value)) throw new UsageError(`--${name} must be an absolute path: ${value}`);
+    // These paths are written into unit files (where %, $, \ and quotes are
+    // specifiers or syntax and whitespace splits arguments) and sh launchers.
+    if (/[\s%$\\"';`]/.test(value)) {
+      throw new UsageError(`--${name} must not contain whitespace, quotes, %, $, \\, ; or \`: ${value}`);
+    }
     return path.normalize(value);
   };
   const prefix = abs('prefix', v.prefix ?? '/usr');

@@ -219,6 +219,11 @@ test('usage errors exit 2 with a hint', () => {
   assert.equal(r.status, 2);
   assert.match(r.stderr, /must be an absolute path.*\nTry/);
   assert.equal(runInstall(['--bogus']).status, 2);
+  // Written into ExecStart= and sh launchers: a space would split it, % is a unit specifier.
+  const spaced = runInstall(['--prefix', '/opt/my dir']);
+  assert.equal(spaced.status, 2);
+  assert.match(spaced.stderr, /must not contain whitespace/);
+  assert.equal(runInstall(['--node', '/opt/node%i/bin/node']).status, 2);
 });
 
 test('systemd-analyze verify accepts every installed unit without a warning', (t) => {

@@ -20,7 +20,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// Real path: dependency directories are compared after realpath().
+const REPO = fs.realpathSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'));
 const MANIFEST_NAME = 'INSTALL_MANIFEST';
 const MIN_NODE_MAJOR = 24;
 // The kernel truncates core_pattern at CORENAME_MAX_SIZE (128) bytes.

@@ -197,3 +197,30 @@ test('close() finishes a frame still arriving and its delivery before resolving'
   assert.equal(collector.records.length, 1);
   assert.equal(collector.records[0]!.event_id, f.event_id);
 });
+
+test('idle exit waits while the pipeline reports queued work (isIdle)', async () => {
+  let queued = true;
+  let idleChecks = 0;
+  await using d = await startTestDaemon(
+    { daemon_recycling_enabled: true, idle_exit_seconds: 1 },
+    {
+      // A pipeline stub stands in for the spool: only its isIdle() answer matters here.
+      createPipeline: () => ({
+        accept: async () => {},
+        close: async () => {},
+        isIdle: () => {
+          idleChecks++;
+          return !queued;
+        },
+      }),
+    },
+  );
+  let idle = false;
+  d.daemon.once('idle', () => {
+    idle = true;
+  });
+  await waitUntil(() => idleChecks >= 1, 'the first idle check', 5000);
+  assert.equal(idle, false, 'no idle exit while work is queued');
+  queued = false;
+  await waitUntil(() => idle, 'the idle event once the queue is empty', 5000);
+});

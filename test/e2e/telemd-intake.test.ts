@@ -161,6 +161,55 @@ function fixSizes(frame: Buffer, headerDelta: number): Buffer {
   return frame;
 }
 
+test('legacy (pre-2.2.2) framing is accepted, with and without CFG:', async () => {
+  await using d = await startTestDaemon({ record_server_delivery_enabled: false });
+  const base = vectorFrame('socket/v2.4.3-hprobe.bin');
+  for (const cfgPath of [undefined, '/etc/telemetrics/custom.conf']) {
+    const headers = { ...base.headers, event_id: eventId() };
+    await sendFrame(
+      d.socketPath,
+      encodeFrame({ headers, payload: Buffer.from('legacy\n'), cfgPath }, { framing: 'legacy' }),
+    );
+  }
+  const records = await d.nextAccepted(2);
+  assert.deepEqual(
+    records.map((r) => [r.payload.toString(), r.cfgPath]),
+    [
+      ['legacy\n', undefined],
+      ['legacy\n', '/etc/telemetrics/custom.conf'],
+    ],
+  );
+});
+
+test('one record per connection: a second frame on the same connection is discarded, as in C', async () => {
+  await using d = await startTestDaemon({ record_server_delivery_enabled: false });
+  const first = frameWith({ event_id: eventId() });
+  const second = frameWith({ event_id: eventId() });
+  await sendFrame(d.socketPath, Buffer.concat([first, second]));
+  const [record] = await d.nextAccepted(1);
+  assert.equal(record!.headers.event_id, vectorFrameId(first));
+  await sendFrame(d.socketPath, frameWith({ event_id: eventId() }));
+  await d.nextAccepted(2);
+  assert.equal(d.accepted.length, 2);
+  assert.equal(d.rejected.length, 0);
+});
+
+function vectorFrameId(bytes: Buffer): string {
+  const decoded = decodeFrame(bytes);
+  assert.ok(decoded.ok);
+  return decoded.value.headers.event_id;
+}
+
+test('connect-and-close without data is logged at info, not as a hostile frame', async () => {
+  await using d = await startTestDaemon({ record_server_delivery_enabled: false });
+  await sendFrame(d.socketPath, []);
+  const [rejection] = await d.nextRejected(1);
+  assert.equal(rejection!.code, 'TELEMD_EMPTY_CONNECTION');
+  assert.ok(
+    d.logger.lines.some((l) => l.startsWith('<6>frame rejected') && l.includes('TELEMD_EMPTY_CONNECTION')),
+  );
+});
+
 test('host-derived headers left empty are refilled from the daemon host facts', async () => {
   await using d = await startTestDaemon({ record_server_delivery_enabled: false });
   await sendFrame(d.socketPath, frameWith({ event_id: eventId(), cpu_model: '', arch: '' }));

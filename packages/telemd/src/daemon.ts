@@ -240,7 +240,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
   function onIdle(): void {
     idleTimer = undefined;
-    if (busy() > 0 || (stage.pipeline as Pipeline & { isIdle?: () => boolean }).isIdle?.() === false) {
+    if (busy() > 0 || stage.pipeline.isIdle?.() === false) {
       touch();
       return;
     }

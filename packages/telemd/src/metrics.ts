@@ -20,9 +20,8 @@ export const Channels = {
 
 export type ChannelName = (typeof Channels)[keyof typeof Channels];
 
+/** Node exposes no SO_PEERCRED, so a peer is known only by its connection number. */
 export interface PeerInfo {
-  /** Node exposes no SO_PEERCRED; only what the socket tells us is logged. */
-  readonly fd?: number | undefined;
   readonly connection: number;
 }
 

@@ -9,6 +9,8 @@ import type { TelemRecord } from './record.ts';
 export interface Pipeline {
   accept(record: TelemRecord): Promise<void>;
   close(): Promise<void>;
+  /** Optional: false while work is queued or spooled, which postpones the idle exit. */
+  isIdle?(): boolean;
 }
 
 export interface DirectPipelineOptions {

@@ -1,7 +1,7 @@
 // Per-record `CFG:` override (spec 6.4, BUG-30): the override file's server,
 // tidheader and cainfo apply to that record only, and only when the file is
 // a regular file owned by root, so a local user cannot redirect uploads.
-import { promises as fs } from 'node:fs';
+import { promises as fs, type Stats } from 'node:fs';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 
 export interface DeliveryTarget {
@@ -28,7 +28,7 @@ export function createOverrideResolver(options: OverrideResolverOptions): Resolv
   const { logger } = options;
   const cache = new Map<string, { key: string; target: DeliveryTarget }>();
   return async (cfgPath) => {
-    let st: import('node:fs').Stats;
+    let st: Stats;
     try {
       st = await fs.stat(cfgPath);
     } catch (error) {

@@ -89,3 +89,10 @@ test('a stale socket file (nobody listening) is replaced', async () => {
   await closeServer(server);
   await bound.cleanup();
 });
+
+test('a path too long for sun_path fails with TELEMD_SOCKET_LISTEN', async () => {
+  const p = path.join(dir, 'x'.repeat(120));
+  await assert.rejects(bindListener(net.createServer(), { socketPath: p, logger: createMemoryLogger() }), {
+    code: 'TELEMD_SOCKET_LISTEN',
+  });
+});

@@ -37,6 +37,7 @@ export function makeTelemdWorkdir(root: string, collectorUrl: string, owner?: nu
       `static_machine_id_file=${path.join(root, 'no-static-id')}`,
       `journal_file=${path.join(log, 'journal')}`,
       `record_retention_dir=${path.join(log, 'records')}`,
+      `status_file=${path.join(lib, 'telemd-status.json')}`,
       'rate_limit_enabled=false',
       'daemon_recycling_enabled=true',
       'idle_exit_seconds=1',

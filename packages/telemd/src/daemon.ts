@@ -16,8 +16,9 @@ import { readFrame } from './intake/connection.ts';
 import { type BoundSocket, bindListener } from './intake/listen.ts';
 import { type HostFacts, validateFrame } from './intake/validate.ts';
 import { Channels, type Counters, createCounters, type PeerInfo, publish } from './metrics.ts';
-import { createDirectPipeline, type Pipeline } from './pipeline.ts';
+import type { Pipeline } from './pipeline.ts';
 import type { TelemRecord } from './record.ts';
+import { createDurablePipeline } from './spool/durable.ts';
 
 export interface PipelineContext {
   readonly config: TelemetryConfig;
@@ -38,7 +39,7 @@ export interface DaemonOptions {
   /** Owner an override file must have (0 = root; tests may pass their own uid). */
   readonly trustedOverrideUid?: number;
   readonly createSink?: (context: { config: TelemetryConfig; logger: Logger }) => Sink;
-  /** The spool helper plugs its durable pipeline in here. */
+  /** Replaces the default durable pipeline (spool/durable.ts); tests pass createDirectPipeline. */
   readonly createPipeline?: (context: PipelineContext) => Pipeline;
   /** Wall clock for machine-id rotation. */
   readonly now?: () => number;
@@ -111,14 +112,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const sink = options.createSink
       ? options.createSink({ config, logger })
       : defaultSink(config, logger, options);
+    // Durable by default: write-ahead spool, drainer, rate limits (spool/durable.ts).
     const pipeline = options.createPipeline
       ? options.createPipeline({ config, sink, logger, counters })
-      : createDirectPipeline({
-          sink,
-          logger,
-          deliveryEnabled: config.record_server_delivery_enabled,
-          counters,
-        });
+      : createDurablePipeline({ config, sink, logger, counters });
     return { config, sink, pipeline, machineId, hostFacts };
   }
 

@@ -1,2 +1,3 @@
 export * from './frame.ts';
 export * from './headers.ts';
+export * from './spool-file.ts';

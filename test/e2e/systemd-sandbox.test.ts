@@ -92,7 +92,10 @@ test('telemd itself, receiving and delivering a record, makes no call that telem
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'telem-'));
   t.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
   await using collector = await startCollector();
-  const { conf, socketPath } = makeTelemdWorkdir(tmp, collector.v2Url);
+  // Not socket-activated here, so the idle clock runs from start until the
+  // test connects: 5 s, not 1, so that a slow start under strace on a busy
+  // machine cannot idle out before the probe arrives.
+  const { conf, socketPath } = makeTelemdWorkdir(tmp, collector.v2Url, { idleExitSeconds: 5 });
   let out = '';
   const child = spawn(
     NODE,
@@ -111,10 +114,12 @@ test('telemd itself, receiving and delivering a record, makes no call that telem
     if (child.exitCode === null) child.kill();
   });
   const exited = once(child, 'exit');
-  // telemd binds socket_path itself here (no socket activation under strace).
+  // telemd binds socket_path itself here (no socket activation under strace)
+  // and logs once it listens.
   const started = Date.now();
-  while (!fs.existsSync(socketPath)) {
+  while (!out.includes(`listening path=${socketPath}`)) {
     assert.ok(Date.now() - started < 60_000, `telemd did not listen on ${socketPath}:\n${out}`);
+    assert.equal(child.exitCode, null, `telemd exited before listening:\n${out}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   await sendFrame(socketPath, readVector('socket/v2.3.5-heartbeat.bin'));
@@ -178,7 +183,7 @@ test('telemd, socket-activated inside run-confined.sh, delivers and exits when i
   t.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
   fs.chmodSync(tmp, 0o755);
   // The three trees of ReadWritePaths=, owned by the service user (tmpfiles).
-  const { conf, socketPath, writable: rw } = makeTelemdWorkdir(tmp, collector.v2Url, 65534);
+  const { conf, socketPath, writable: rw } = makeTelemdWorkdir(tmp, collector.v2Url, { owner: 65534 });
   let log = '';
   const child = spawn(
     'systemd-socket-activate',

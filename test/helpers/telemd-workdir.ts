@@ -14,7 +14,19 @@ export interface TelemdWorkdir {
   readonly writable: readonly [spool: string, lib: string, log: string];
 }
 
-export function makeTelemdWorkdir(root: string, collectorUrl: string, owner?: number): TelemdWorkdir {
+export interface TelemdWorkdirOptions {
+  /** chown the writable trees to this uid/gid (run-confined.sh runs telemd as 65534). */
+  readonly owner?: number;
+  /** Default 1: right for socket activation, where the frame waits in the socket. */
+  readonly idleExitSeconds?: number;
+}
+
+export function makeTelemdWorkdir(
+  root: string,
+  collectorUrl: string,
+  opts: TelemdWorkdirOptions = {},
+): TelemdWorkdir {
+  const { owner } = opts;
   const writable = [path.join(root, 'spool'), path.join(root, 'lib'), path.join(root, 'log')] as const;
   for (const d of writable) {
     fs.mkdirSync(d, { recursive: true });
@@ -40,7 +52,12 @@ export function makeTelemdWorkdir(root: string, collectorUrl: string, owner?: nu
       `status_file=${path.join(lib, 'telemd-status.json')}`,
       'rate_limit_enabled=false',
       'daemon_recycling_enabled=true',
-      'idle_exit_seconds=1',
+      `idle_exit_seconds=${opts.idleExitSeconds ?? 1}`,
+      // Under strace or a busy CI a request can be slow: no timeouts and long
+      // backoffs that a healthy collector would never cause.
+      'delivery_connect_timeout_ms=60000',
+      'delivery_timeout_ms=60000',
+      'delivery_retry_base_ms=200',
       '',
     ].join('\n'),
   );

@@ -7,7 +7,7 @@ import diagnostics_channel from 'node:diagnostics_channel';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '@telemetrics/libtelemetry/log';
-import { writeFileDurably } from './enrich/machine-id.ts';
+import { writeFileDurably } from './write-durably.ts';
 import type { TelemRecord } from './record.ts';
 
 export const Channels = {

@@ -7,11 +7,12 @@
 // `<name>.reason.json` saying why (and the server's answer). The folder is
 // bounded: past QUARANTINE_MAX_FILES or QUARANTINE_MAX_BYTES the oldest are
 // deleted, with a log line each.
-import { lstat, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import type { Metrics } from '../metrics.ts';
 import type { SpoolStore } from './store.ts';
+import { writeFileDurably } from '../write-durably.ts';
 
 export const QUARANTINE_DIR = '.quarantine';
 export const QUARANTINE_MAX_FILES = 200;
@@ -94,9 +95,14 @@ export function createQuarantine(options: QuarantineOptions): Quarantine {
         return false;
       }
       const side = { version: 1, name, at: new Date(at).toISOString(), ...note };
-      await writeFile(path.join(qdir, target + REASON_SUFFIX), `${JSON.stringify(side)}\n`, {
-        mode: 0o600,
-      }).catch(() => {});
+      // Written durably so a reader (telemctl, an admin, a test) never sees a half-written note.
+      await writeFileDurably(
+        path.join(qdir, target + REASON_SUFFIX),
+        `${JSON.stringify(side)}\n`,
+        0o600,
+      ).catch((err: Error) =>
+        logger.log('warning', 'cannot write quarantine note', { path: qdir, detail: err.message }),
+      );
       logger.log('warning', 'spool entry quarantined', {
         path: path.join(qdir, target),
         reason: note.reason,

@@ -1,0 +1,37 @@
+// (c) live end to end: sender processes -> telemd -> sink, until every record has arrived.
+import { type BenchCase, type BenchEnv, metric, type Outcome, skip } from '../harness/case.ts';
+import { benchFrame, seededRandom } from '../harness/records.ts';
+import { Senders } from '../harness/senders.ts';
+import { sendOn } from '../harness/socket-wait.ts';
+import { msBetween, Telemd } from '../harness/telemd.ts';
+
+async function runLive(env: BenchEnv, senderCount: number): Promise<Outcome> {
+  if (env.unavailable.telemd !== null) return skip(env.unavailable.telemd);
+  const total = env.quick ? 100 : 5_000;
+  await env.sink.reset();
+  await using telemd = Telemd.start({ root: env.freshDir('tmpfs'), server: env.sink.url });
+  const accepted = await telemd.waitAccepting(env.caseTimeoutMs);
+  if (accepted === null) return skip(`no accepting socket: ${telemd.exitDescription()}`);
+  await sendOn(accepted.socket, benchFrame(0, Math.floor(Date.now() / 1000), seededRandom(7)));
+  const warm = await env.sink.awaitCount(1, env.caseTimeoutMs);
+  if (!warm.reached) return skip(`warm-up record never reached the sink (${telemd.exitDescription()})`);
+  using senders = await Senders.prepare(telemd.socketPath, senderCount, total, 7000);
+  const sent = await senders.go();
+  const state = await env.sink.awaitCount(total + 1 - sent.failed, env.caseTimeoutMs);
+  const memory = telemd.memory();
+  if (!state.reached || state.lastNs === null) {
+    return skip(
+      `only ${state.count - 1}/${total} arrived within ${env.caseTimeoutMs} ms (${telemd.exitDescription()})`,
+    );
+  }
+  const metrics = [metric('e2e_rps', 'rec/s', total / (msBetween(sent.startNs, state.lastNs) / 1000))];
+  if (memory !== null) metrics.push(metric('peak_rss', 'MiB', memory.peakMiB));
+  const notes = sent.retries > 0 ? [`sender retries ${sent.retries} ${JSON.stringify(sent.errors)}`] : [];
+  return { kind: 'ok', metrics, notes };
+}
+
+export function liveCases(): BenchCase[] {
+  return [
+    { id: 'c.live.tmpfs.2', title: 'live probe->telemd->sink, 2 senders', run: (env) => runLive(env, 2) },
+  ];
+}

@@ -12,6 +12,7 @@ import { floorCases, startupCases } from './cases/startup.ts';
 import type { BenchCase, BenchEnv, TempKind } from './harness/case.ts';
 import { filesystemType, gitCommit, machineInfo, type RunContext } from './harness/machine.ts';
 import { type CaseResult, checkTargets, formatTable, jsonLine, resultRows } from './harness/report.ts';
+import { compileC } from './harness/compile-c.ts';
 import { buildRunStat } from './harness/run-stat.ts';
 import { Sink } from './harness/sink.ts';
 import { hasSocketActivate, REPO_ROOT, TOOLS, toolUnavailable } from './harness/telemd.ts';
@@ -28,6 +29,11 @@ issue 8 and with bare node measured in the same run.
                    (a.intake, b.delivery, c.live, e.startup, f.hprobe,
                    g.crashprobe, floor)
   --results FILE   append JSON lines here (default bench/results/results.jsonl)
+  --daemon D       the daemon under test: telemd (default), reference (a
+                   minimal Node daemon in bench/harness: the floor for
+                   intake and delivery), or a path to a main.js
+  --node-senders   send from node processes instead of the C sender
+                   (node tops out near 6k connections/s on 2 cores)
   -h, --help       this text
 
 Build first (npm run bench does). Cases whose tool is still a stub are
@@ -41,7 +47,15 @@ function tempRoots(): Record<TempKind, string> {
 }
 
 async function main(): Promise<number> {
-  let values: { quick?: boolean; runs?: string; only?: string; results?: string; help?: boolean };
+  let values: {
+    quick?: boolean;
+    runs?: string;
+    only?: string;
+    results?: string;
+    daemon?: string;
+    'node-senders'?: boolean;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       options: {
@@ -49,6 +63,8 @@ async function main(): Promise<number> {
         runs: { type: 'string' },
         only: { type: 'string' },
         results: { type: 'string' },
+        daemon: { type: 'string' },
+        'node-senders': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -68,6 +84,9 @@ async function main(): Promise<number> {
     return 2;
   }
   const prefixes = values.only?.split(',').filter((p) => p !== '') ?? [];
+  const daemon = values.daemon ?? 'telemd';
+  const daemonMain =
+    daemon === 'telemd' ? TOOLS.telemd : daemon === 'reference' ? TOOLS.reference : path.resolve(daemon);
   const resultsFile = values.results ?? path.join(REPO_ROOT, 'bench/results/results.jsonl');
 
   const roots = tempRoots();
@@ -76,12 +95,17 @@ async function main(): Promise<number> {
     disk: mkdtempSync(path.join(roots.disk, 'telem-bench-')),
   };
   const workDir = mkdtempSync(path.join(base.tmpfs, 'work-'));
+  const cSender = values['node-senders'] ? null : compileC('sender', workDir);
+  if (cSender !== null && 'error' in cSender)
+    process.stderr.write(`bench: ${cSender.error}; sending from node\n`);
   const context: RunContext = {
     machine: machineInfo(),
     node: process.version,
     commit: gitCommit(REPO_ROOT),
     timestamp: new Date().toISOString(),
     filesystems: { tmpfs: filesystemType(base.tmpfs), disk: filesystemType(base.disk) },
+    daemon,
+    sender: cSender === null || 'error' in cSender ? 'node' : 'c',
   };
   process.stderr.write(
     `bench: ${context.machine.cpuModel}, ${context.machine.cores} cores, ${context.machine.memoryMiB} MiB, ` +
@@ -101,8 +125,10 @@ async function main(): Promise<number> {
       return dir;
     },
     runStat: buildRunStat(workDir),
+    cSenderExe: cSender === null ? null : 'exe' in cSender ? cSender.exe : null,
+    daemonMain,
     unavailable: {
-      telemd: toolUnavailable(TOOLS.telemd),
+      telemd: daemon === 'reference' ? null : toolUnavailable(daemonMain),
       hprobe: toolUnavailable(TOOLS.hprobe),
       crashprobe: toolUnavailable(TOOLS.crashprobe),
     },
@@ -183,8 +209,9 @@ async function main(): Promise<number> {
   const date = context.timestamp.slice(0, 10);
   process.stdout.write(
     `\n${context.machine.cpuModel}, ${context.machine.cores} cores, ${Math.round(context.machine.memoryMiB / 1024)} GiB, ` +
-      `node ${context.node}, ${date}, commit ${context.commit.slice(0, 12)}, ` +
-      `spool tmpfs=${context.filesystems.tmpfs} disk=${context.filesystems.disk}, ${runs} run(s)${quick ? ' (quick)' : ''}\n\n`,
+      `node ${context.node}, ${date}, commit ${context.commit.slice(0, 12)}, load ${context.machine.loadAverage1m} -> ${(os.loadavg()[0] ?? 0).toFixed(2)}, ` +
+      `spool tmpfs=${context.filesystems.tmpfs} disk=${context.filesystems.disk}, daemon ${context.daemon}, ` +
+      `${context.sender} senders, ${runs} run(s)${quick ? ' (quick)' : ''}\n\n`,
   );
   process.stdout.write(`${formatTable(rows)}\n\nTargets (issue 8, on medians):\n`);
   for (const t of checkTargets(rows))

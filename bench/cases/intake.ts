@@ -17,14 +17,25 @@ export function intakeRecords(env: BenchEnv, kind: TempKind): number {
 async function runIntake(env: BenchEnv, kind: TempKind, senderCount: number): Promise<Outcome> {
   if (env.unavailable.telemd !== null) return skip(env.unavailable.telemd);
   const total = intakeRecords(env, kind);
-  await using telemd = Telemd.start({ root: env.freshDir(kind), server: await refusedUrl() });
+  await using telemd = Telemd.start({
+    main: env.daemonMain,
+    root: env.freshDir(kind),
+    server: await refusedUrl(),
+  });
   const accepted = await telemd.waitAccepting(env.caseTimeoutMs);
   if (accepted === null) return skip(`no accepting socket: ${telemd.exitDescription()}`);
   // one warm-up record, also proves records reach the spool with a dead server
   await sendOn(accepted.socket, benchFrame(0, Math.floor(Date.now() / 1000), seededRandom(1)));
   const warm = await pollUntil(() => countSpooled(telemd.spoolDir) >= 1, env.caseTimeoutMs, 2);
   if (warm === null) return skip(`warm-up record never reached the spool (${telemd.exitDescription()})`);
-  using senders = await Senders.prepare(telemd.socketPath, senderCount, total, 1000 * senderCount);
+  using senders = await Senders.prepare({
+    socketPath: telemd.socketPath,
+    senders: senderCount,
+    total,
+    seed: 1000 * senderCount,
+    cSenderExe: env.cSenderExe,
+    workDir: env.workDir,
+  });
   const sent = await senders.go();
   const target = total + 1 - sent.failed;
   const doneAt = await pollUntil(() => countSpooled(telemd.spoolDir) >= target, env.caseTimeoutMs, 5);

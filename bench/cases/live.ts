@@ -9,13 +9,24 @@ async function runLive(env: BenchEnv, senderCount: number): Promise<Outcome> {
   if (env.unavailable.telemd !== null) return skip(env.unavailable.telemd);
   const total = env.quick ? 100 : 5_000;
   await env.sink.reset();
-  await using telemd = Telemd.start({ root: env.freshDir('tmpfs'), server: env.sink.url });
+  await using telemd = Telemd.start({
+    main: env.daemonMain,
+    root: env.freshDir('tmpfs'),
+    server: env.sink.url,
+  });
   const accepted = await telemd.waitAccepting(env.caseTimeoutMs);
   if (accepted === null) return skip(`no accepting socket: ${telemd.exitDescription()}`);
   await sendOn(accepted.socket, benchFrame(0, Math.floor(Date.now() / 1000), seededRandom(7)));
   const warm = await env.sink.awaitCount(1, env.caseTimeoutMs);
   if (!warm.reached) return skip(`warm-up record never reached the sink (${telemd.exitDescription()})`);
-  using senders = await Senders.prepare(telemd.socketPath, senderCount, total, 7000);
+  using senders = await Senders.prepare({
+    socketPath: telemd.socketPath,
+    senders: senderCount,
+    total,
+    seed: 7000,
+    cSenderExe: env.cSenderExe,
+    workDir: env.workDir,
+  });
   const sent = await senders.go();
   const state = await env.sink.awaitCount(total + 1 - sent.failed, env.caseTimeoutMs);
   const memory = telemd.memory();

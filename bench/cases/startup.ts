@@ -7,6 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { type BenchCase, type BenchEnv, metric, type Metric, type Outcome, skip } from '../harness/case.ts';
 import { readMemory } from '../harness/proc-status.ts';
 import { benchFrame, seededRandom } from '../harness/records.ts';
+import { Senders } from '../harness/senders.ts';
 import { sendOn, waitAccepting } from '../harness/socket-wait.ts';
 import { msBetween, Telemd } from '../harness/telemd.ts';
 
@@ -16,7 +17,12 @@ async function runTelemdStartup(env: BenchEnv, activation: 'direct' | 'socket-ac
     return skip('systemd-socket-activate not found (Debian package systemd)');
   }
   await env.sink.reset();
-  await using telemd = Telemd.start({ root: env.freshDir('tmpfs'), server: env.sink.url, activation });
+  await using telemd = Telemd.start({
+    main: env.daemonMain,
+    root: env.freshDir('tmpfs'),
+    server: env.sink.url,
+    activation,
+  });
   const accepted = await telemd.waitAccepting(env.caseTimeoutMs);
   if (accepted === null) return skip(`no accepting socket: ${telemd.exitDescription()}`);
   const sentAt = process.hrtime.bigint();
@@ -78,8 +84,51 @@ async function runNodeE0(env: BenchEnv): Promise<Outcome> {
   };
 }
 
+/** Plain node reading and dropping frames from the same senders: the ceiling for case (a). */
+async function runNodeIntake(env: BenchEnv, senderCount: number): Promise<Outcome> {
+  const total = env.quick ? 200 : 10_000;
+  const socketPath = path.join(env.freshDir('tmpfs'), 'floor.sock');
+  const child = spawn(
+    process.execPath,
+    [new URL('../harness/floor-listener.ts', import.meta.url).pathname, socketPath, String(total)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  try {
+    const deadline = process.hrtime.bigint() + BigInt(env.caseTimeoutMs) * 1_000_000n;
+    const accepted = await waitAccepting(socketPath, deadline, () => child.exitCode === null);
+    if (accepted === null) return skip('bare node listener never accepted');
+    accepted.socket.destroy();
+    using senders = await Senders.prepare({
+      socketPath,
+      senders: senderCount,
+      total,
+      seed: 99,
+      cSenderExe: env.cSenderExe,
+      workDir: env.workDir,
+    });
+    child.stdout.setEncoding('utf8');
+    const done = once(child.stdout, 'data') as Promise<[string]>;
+    const sent = await senders.go();
+    const [line] = await done;
+    const doneNs = BigInt(line.trim().split(' ')[1] ?? '0');
+    return {
+      kind: 'ok',
+      metrics: [metric('read_rps', 'rec/s', total / (msBetween(sent.startNs, doneNs) / 1000))],
+    };
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
 export function floorCases(): BenchCase[] {
   return [
+    {
+      id: 'floor.node-intake.2',
+      title: 'floor: bare node reads and drops, 2 senders',
+      run: (env) => runNodeIntake(env, 2),
+    },
     { id: 'floor.node-e0', title: 'floor: node -e 0', run: runNodeE0 },
     { id: 'floor.node-listen', title: 'floor: bare node unix listen', run: runNodeListen },
   ];

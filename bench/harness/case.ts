@@ -22,6 +22,8 @@ export interface BenchEnv {
   /** Work directory for generated artefacts (cores, the run-stat binary). */
   readonly workDir: string;
   readonly runStat: RunStatTool | string;
+  /** The built C sender (sender.c), or null when senders run in node. */
+  readonly cSenderExe: string | null;
   /** Per tool, null when usable, else why cases needing it skip. */
   readonly unavailable: {
     readonly telemd: string | null;
@@ -29,6 +31,8 @@ export interface BenchEnv {
     readonly crashprobe: string | null;
   };
   readonly socketActivate: boolean;
+  /** Entry point of the daemon under test (telemd unless --daemon says otherwise). */
+  readonly daemonMain: string;
   /** Upper bound for any one wait inside a case. */
   readonly caseTimeoutMs: number;
   /** Pause before reading idle RSS, so start-up garbage can be collected. */

@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { compileC } from './compile-c.ts';
 import { REPO_ROOT } from './telemd.ts';
 
 const VECTOR_CORES = path.join(REPO_ROOT, 'test/vectors/crash/cores');
@@ -40,14 +41,9 @@ export function bigCore(workDir: string): Promise<BigCore | string> {
 }
 
 async function makeBigCore(workDir: string): Promise<BigCore | string> {
-  const exe = path.join(workDir, 'big-core');
-  try {
-    execFileSync('cc', ['-O1', '-g', '-o', exe, new URL('./big-core.c', import.meta.url).pathname], {
-      stdio: 'pipe',
-    });
-  } catch (err) {
-    return `cannot compile big-core.c: ${(err as Error).message.split('\n')[0]}`;
-  }
+  const built = compileC('big-core', workDir);
+  if ('error' in built) return built.error;
+  const { exe } = built;
   const child = spawn(exe, ['1100'], { stdio: ['ignore', 'pipe', 'ignore'] });
   try {
     child.stdout.setEncoding('utf8');

@@ -9,6 +9,8 @@ export interface MachineInfo {
   readonly cores: number;
   readonly memoryMiB: number;
   readonly kernel: string;
+  /** 1-minute load average when the run started: other work on the machine skews every figure. */
+  readonly loadAverage1m: number;
 }
 
 export interface RunContext {
@@ -18,6 +20,10 @@ export interface RunContext {
   readonly timestamp: string;
   /** Filesystem type of each temp root the cases use, e.g. { tmpfs: 'tmpfs', disk: 'ext4' }. */
   readonly filesystems: Readonly<Record<string, string>>;
+  /** Which daemon the telemd cases ran against (telemd, reference or a path). */
+  readonly daemon: string;
+  /** Whether the senders were the C sender or node processes. */
+  readonly sender: 'c' | 'node';
 }
 
 export function machineInfo(): MachineInfo {
@@ -26,6 +32,7 @@ export function machineInfo(): MachineInfo {
     cores: os.availableParallelism(),
     memoryMiB: Math.round(os.totalmem() / 2 ** 20),
     kernel: os.release(),
+    loadAverage1m: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
   };
 }
 

@@ -68,6 +68,8 @@ export function jsonLine(row: ResultRow, context: RunContext, quick: boolean): s
     node: context.node,
     machine: context.machine,
     filesystems: context.filesystems,
+    daemon: context.daemon,
+    sender: context.sender,
     quick,
     case: row.case,
     title: row.title,

@@ -1,7 +1,8 @@
 // Wall time and peak RSS of a short-lived command, measured by the small C wrapper run-stat.c
 // (compiled once per bench run with the system cc).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { compileC } from './compile-c.ts';
 import { once } from 'node:events';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -21,15 +22,11 @@ export interface RunStatTool {
   ): Promise<RunStat>;
 }
 
-/** Builds the wrapper into workDir; null with a reason when no C compiler is available. */
+/** Builds the wrapper into workDir; a reason instead when no C compiler is available. */
 export function buildRunStat(workDir: string): RunStatTool | string {
-  const exe = path.join(workDir, 'run-stat');
-  const source = new URL('./run-stat.c', import.meta.url).pathname;
-  try {
-    execFileSync('cc', ['-O2', '-o', exe, source], { stdio: 'pipe' });
-  } catch (err) {
-    return `cannot compile run-stat.c with cc: ${(err as Error).message.split('\n')[0]}`;
-  }
+  const built = compileC('run-stat', workDir);
+  if ('error' in built) return built.error;
+  const { exe } = built;
   let counter = 0;
   return {
     async run(command, args, options = {}) {

@@ -14,6 +14,7 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const TOOLS = {
   telemd: path.join(REPO_ROOT, 'packages/telemd/dist/main.js'),
   hprobe: path.join(REPO_ROOT, 'packages/hprobe/dist/main.js'),
+  reference: fileURLToPath(new URL('./reference-daemon.ts', import.meta.url)),
   crashprobe: path.join(REPO_ROOT, 'packages/crashprobe/dist/main.js'),
 } as const;
 
@@ -33,6 +34,8 @@ export function hasSocketActivate(): boolean {
 }
 
 export interface TelemdOptions {
+  /** The daemon's entry point: telemd's dist/main.js, or the reference daemon. */
+  readonly main: string;
   /** A fresh directory owned by this run; config, socket, spool and state go inside. */
   readonly root: string;
   readonly server: string;
@@ -77,7 +80,7 @@ export class Telemd {
   }
 
   /** Writes the config and state layout under root without starting anything. */
-  static layout(options: TelemdOptions): { socket: string; spool: string; config: string } {
+  static layout(options: Omit<TelemdOptions, 'main'>): { socket: string; spool: string; config: string } {
     const socket = path.join(options.root, 'telem.sock');
     const spool = path.join(options.root, 'spool');
     const config = path.join(options.root, 'telemetrics.conf');
@@ -99,7 +102,7 @@ export class Telemd {
 
   static start(options: TelemdOptions): Telemd {
     const paths = Telemd.layout(options);
-    const daemonArgv = [process.execPath, TOOLS.telemd, '-f', paths.config];
+    const daemonArgv = [process.execPath, options.main, '-f', paths.config];
     const [command, args] =
       options.activation === 'socket-activate'
         ? ['systemd-socket-activate', ['-l', paths.socket, ...daemonArgv]]

@@ -1,6 +1,6 @@
 // npm run bench: runs every case several times interleaved, prints a table with median and spread
 // and the issue 8 target checks, and appends JSON lines to bench/results/results.jsonl.
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -95,6 +95,8 @@ async function main(): Promise<number> {
     disk: mkdtempSync(path.join(roots.disk, 'telem-bench-')),
   };
   const workDir = mkdtempSync(path.join(base.tmpfs, 'work-'));
+  // crashprobe drops to an unprivileged user before it opens the core and config: let it read them
+  for (const dir of [base.tmpfs, base.disk, workDir]) chmodSync(dir, 0o755);
   const cSender = values['node-senders'] ? null : compileC('sender', workDir);
   if (cSender !== null && 'error' in cSender)
     process.stderr.write(`bench: ${cSender.error}; sending from node\n`);

@@ -1,40 +1,67 @@
 // (f) hprobe wall time and (g) crashprobe time and peak RSS, each as one short-lived process
 // measured by run-stat (wait4 rusage).
 import { spawn } from 'node:child_process';
+import { chmodSync } from 'node:fs';
 import { once } from 'node:events';
 import net from 'node:net';
 import { type BenchCase, type BenchEnv, metric, type Outcome, skip } from '../harness/case.ts';
 import { type BigCore, bigCore, vectorCores } from '../harness/cores.ts';
+import type { RunStat } from '../harness/run-stat.ts';
 import { Telemd, TOOLS } from '../harness/telemd.ts';
 
-async function runHprobe(env: BenchEnv): Promise<Outcome> {
-  if (env.unavailable.hprobe !== null) return skip(env.unavailable.hprobe);
-  if (typeof env.runStat === 'string') return skip(env.runStat);
-  // hprobe's own cost only: a bare listener that swallows the frame stands in for telemd
+/** A config root the unprivileged crashprobe (it drops root before reading) can read. */
+function readableRoot(env: BenchEnv): string {
   const root = env.freshDir('tmpfs');
-  const layout = Telemd.layout({ root, server: env.sink.url });
+  chmodSync(root, 0o755);
+  return root;
+}
+
+function exitNote(stat: RunStat, frames: number): string {
+  const firstError = stat.stderr.split('\n').find((l) => l.startsWith('<3>') || l.startsWith('<2>'));
+  return `exit ${stat.exitCode}, ${frames} frame(s) sent${firstError === undefined ? '' : `: ${firstError}`}`;
+}
+
+/**
+ * Runs fn while a bare listener on socketPath swallows frames: the probe's own cost is measured,
+ * not telemd's, and the probe ends as it would in production (record sent).
+ */
+async function withSwallowingSocket<T>(
+  socketPath: string,
+  fn: () => Promise<T>,
+): Promise<{ result: T; frames: number }> {
   let frames = 0;
   const server = net.createServer((socket) => {
     socket.resume();
+    socket.on('error', () => socket.destroy());
     socket.once('end', () => {
       frames++;
     });
   });
-  server.listen(layout.socket);
+  server.listen(socketPath);
   await once(server, 'listening');
+  // the probe may have dropped privileges: let any user connect
+  chmodSync(socketPath, 0o666);
   try {
-    const stat = await env.runStat.run(process.execPath, [TOOLS.hprobe, '-f', layout.config]);
-    const notes =
-      stat.exitCode === 0 ? [] : [`hprobe exit ${stat.exitCode}: ${stat.stderr.trim().split('\n')[0]}`];
-    if (frames === 0) notes.push('no frame received');
-    return {
-      kind: 'ok',
-      metrics: [metric('wall', 'ms', stat.wallMs), metric('peak_rss', 'MiB', stat.peakRssMiB)],
-      notes,
-    };
+    const result = await fn();
+    return { result, frames };
   } finally {
     server.close();
   }
+}
+
+async function runHprobe(env: BenchEnv): Promise<Outcome> {
+  if (env.unavailable.hprobe !== null) return skip(env.unavailable.hprobe);
+  if (typeof env.runStat === 'string') return skip(env.runStat);
+  const layout = Telemd.layout({ root: readableRoot(env), server: env.sink.url });
+  const runStat = env.runStat;
+  const { result: stat, frames } = await withSwallowingSocket(layout.socket, () =>
+    runStat.run(process.execPath, [TOOLS.hprobe, '-f', layout.config]),
+  );
+  return {
+    kind: 'ok',
+    metrics: [metric('wall', 'ms', stat.wallMs), metric('peak_rss', 'MiB', stat.peakRssMiB)],
+    notes: [exitNote(stat, frames)],
+  };
 }
 
 function crashArgs(config: string, name: string, exe: string): string[] {
@@ -46,17 +73,15 @@ async function runVectorCore(env: BenchEnv, name: string): Promise<Outcome> {
   if (typeof env.runStat === 'string') return skip(env.runStat);
   const core = vectorCores(env.workDir).get(name);
   if (core === undefined) return skip(`no vector core for ${name}`);
-  // no telemd: the socket path does not exist, so the send fails; the time is what counts
-  const layout = Telemd.layout({ root: env.freshDir('tmpfs'), server: env.sink.url });
-  const stat = await env.runStat.run(process.execPath, [
-    ...crashArgs(layout.config, name, `/usr/bin/${name}`),
-    '-c',
-    core,
-  ]);
+  const layout = Telemd.layout({ root: readableRoot(env), server: env.sink.url });
+  const runStat = env.runStat;
+  const { result: stat, frames } = await withSwallowingSocket(layout.socket, () =>
+    runStat.run(process.execPath, [...crashArgs(layout.config, name, `/usr/bin/${name}`), '-c', core]),
+  );
   return {
     kind: 'ok',
     metrics: [metric('wall', 'ms', stat.wallMs), metric('peak_rss', 'MiB', stat.peakRssMiB)],
-    notes: [`exit ${stat.exitCode}`],
+    notes: [exitNote(stat, frames)],
   };
 }
 
@@ -66,13 +91,14 @@ async function runBigCore(env: BenchEnv): Promise<Outcome> {
   if (env.quick) return skip('--quick: the 1 GiB core is not generated');
   const core: BigCore | string = await bigCore(env.workDir);
   if (typeof core === 'string') return skip(core);
-  const layout = Telemd.layout({ root: env.freshDir('tmpfs'), server: env.sink.url });
+  const layout = Telemd.layout({ root: readableRoot(env), server: env.sink.url });
   // the core reaches crashprobe through a pipe, as kernel.core_pattern delivers it
   const cat = spawn('cat', [core.path], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const runStat = env.runStat;
   try {
-    const stat = await env.runStat.run(process.execPath, crashArgs(layout.config, core.name, core.exe), {
-      stdin: cat.stdout,
-    });
+    const { result: stat, frames } = await withSwallowingSocket(layout.socket, () =>
+      runStat.run(process.execPath, crashArgs(layout.config, core.name, core.exe), { stdin: cat.stdout }),
+    );
     return {
       kind: 'ok',
       metrics: [
@@ -80,7 +106,7 @@ async function runBigCore(env: BenchEnv): Promise<Outcome> {
         metric('peak_rss', 'MiB', stat.peakRssMiB),
         metric('throughput', 'MiB/s', core.bytes / 2 ** 20 / (stat.wallMs / 1000)),
       ],
-      notes: [`exit ${stat.exitCode}`, `core ${(core.bytes / 2 ** 30).toFixed(2)} GiB`],
+      notes: [exitNote(stat, frames), `core ${(core.bytes / 2 ** 30).toFixed(2)} GiB`],
     };
   } finally {
     cat.kill('SIGKILL');

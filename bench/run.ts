@@ -15,7 +15,7 @@ import { type CaseResult, checkTargets, formatTable, jsonLine, resultRows } from
 import { compileC } from './harness/compile-c.ts';
 import { buildRunStat } from './harness/run-stat.ts';
 import { Sink } from './harness/sink.ts';
-import { hasSocketActivate, REPO_ROOT, TOOLS, toolUnavailable } from './harness/telemd.ts';
+import { hasSocketActivate, killAllDaemons, REPO_ROOT, TOOLS, toolUnavailable } from './harness/telemd.ts';
 
 const HELP = `usage: node bench/run.ts [--quick] [--runs N] [--only PREFIX[,PREFIX...]] [--results FILE]
 
@@ -32,6 +32,8 @@ issue 8 and with bare node measured in the same run.
   --daemon D       the daemon under test: telemd (default), reference (a
                    minimal Node daemon in bench/harness: the floor for
                    intake and delivery), or a path to a main.js
+  --profile DIR    run the daemon with --cpu-prof, profiles into DIR (one
+                   per daemon start; combine with --only and --runs 1)
   --node-senders   send from node processes instead of the C sender
                    (node tops out near 6k connections/s on 2 cores)
   -h, --help       this text
@@ -54,6 +56,7 @@ async function main(): Promise<number> {
     results?: string;
     daemon?: string;
     'node-senders'?: boolean;
+    profile?: string;
     help?: boolean;
   };
   try {
@@ -65,6 +68,7 @@ async function main(): Promise<number> {
         results: { type: 'string' },
         daemon: { type: 'string' },
         'node-senders': { type: 'boolean' },
+        profile: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -129,6 +133,8 @@ async function main(): Promise<number> {
     runStat: buildRunStat(workDir),
     cSenderExe: cSender === null ? null : 'exe' in cSender ? cSender.exe : null,
     daemonMain,
+    daemonNodeArgs:
+      values.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.profile)],
     unavailable: {
       telemd: daemon === 'reference' ? null : toolUnavailable(daemonMain),
       hprobe: toolUnavailable(TOOLS.hprobe),
@@ -174,12 +180,25 @@ async function main(): Promise<number> {
       for (const c of cases) {
         const result = results.get(c.id);
         if (result === undefined || result.skipped !== null) continue;
-        let outcome: Awaited<ReturnType<BenchCase['run']>>;
+        let outcome: Awaited<ReturnType<BenchCase['run']>> | undefined;
         try {
-          outcome = await c.run(env);
+          // a case that hangs (a daemon that never answers) is abandoned, not waited for forever
+          let timer: NodeJS.Timeout | undefined;
+          const limitMs = env.caseTimeoutMs * 2;
+          outcome = await Promise.race([
+            c.run(env),
+            new Promise<Awaited<ReturnType<BenchCase['run']>>>((resolve) => {
+              timer = setTimeout(
+                () => resolve({ kind: 'skip', reason: `case timed out after ${limitMs} ms` }),
+                limitMs,
+              );
+            }),
+          ]);
+          clearTimeout(timer);
         } catch (err) {
           outcome = { kind: 'skip', reason: `error: ${(err as Error).message}` };
         } finally {
+          if (outcome?.kind === 'skip') killAllDaemons();
           for (const dir of caseDirs) rmSync(dir, { recursive: true, force: true });
           caseDirs = [];
         }
@@ -200,6 +219,7 @@ async function main(): Promise<number> {
       }
     }
   } finally {
+    killAllDaemons();
     await sink.close();
     cleanup();
   }

@@ -22,7 +22,12 @@ async function runDelivery(env: BenchEnv): Promise<Outcome> {
   const layout = Telemd.layout({ root, server: env.sink.url });
   writeCSpool(layout.spool, total, 42);
   await env.sink.reset();
-  await using telemd = Telemd.start({ main: env.daemonMain, root, server: env.sink.url });
+  await using telemd = Telemd.start({
+    main: env.daemonMain,
+    nodeArgs: env.daemonNodeArgs,
+    root,
+    server: env.sink.url,
+  });
   const state = await env.sink.awaitCount(total, env.caseTimeoutMs);
   const memory = telemd.memory();
   if (!state.reached || state.firstNs === null || state.lastNs === null) {

@@ -5,7 +5,7 @@ import { benchFrame, seededRandom } from '../harness/records.ts';
 import { pollUntil } from '../harness/poll.ts';
 import { refusedUrl } from '../harness/refused-url.ts';
 import { Senders } from '../harness/senders.ts';
-import { sendOn } from '../harness/socket-wait.ts';
+import { sendFrame } from '../harness/socket-wait.ts';
 import { countSpooled, msBetween, Telemd } from '../harness/telemd.ts';
 
 export function intakeRecords(env: BenchEnv, kind: TempKind): number {
@@ -19,13 +19,16 @@ async function runIntake(env: BenchEnv, kind: TempKind, senderCount: number): Pr
   const total = intakeRecords(env, kind);
   await using telemd = Telemd.start({
     main: env.daemonMain,
+    nodeArgs: env.daemonNodeArgs,
     root: env.freshDir(kind),
     server: await refusedUrl(),
   });
   const accepted = await telemd.waitAccepting(env.caseTimeoutMs);
   if (accepted === null) return skip(`no accepting socket: ${telemd.exitDescription()}`);
   // one warm-up record, also proves records reach the spool with a dead server
-  await sendOn(accepted.socket, benchFrame(0, Math.floor(Date.now() / 1000), seededRandom(1)));
+  // the warm-up goes on a new connection: case (e) is the one that sends on the very first
+  accepted.socket.destroy();
+  await sendFrame(telemd.socketPath, benchFrame(0, Math.floor(Date.now() / 1000), seededRandom(1)));
   const warm = await pollUntil(() => countSpooled(telemd.spoolDir) >= 1, env.caseTimeoutMs, 2);
   if (warm === null) return skip(`warm-up record never reached the spool (${telemd.exitDescription()})`);
   using senders = await Senders.prepare({

@@ -2,7 +2,7 @@
 import { type BenchCase, type BenchEnv, metric, type Outcome, skip } from '../harness/case.ts';
 import { benchFrame, seededRandom } from '../harness/records.ts';
 import { Senders } from '../harness/senders.ts';
-import { sendOn } from '../harness/socket-wait.ts';
+import { sendFrame } from '../harness/socket-wait.ts';
 import { msBetween, Telemd } from '../harness/telemd.ts';
 
 async function runLive(env: BenchEnv, senderCount: number): Promise<Outcome> {
@@ -11,12 +11,15 @@ async function runLive(env: BenchEnv, senderCount: number): Promise<Outcome> {
   await env.sink.reset();
   await using telemd = Telemd.start({
     main: env.daemonMain,
+    nodeArgs: env.daemonNodeArgs,
     root: env.freshDir('tmpfs'),
     server: env.sink.url,
   });
   const accepted = await telemd.waitAccepting(env.caseTimeoutMs);
   if (accepted === null) return skip(`no accepting socket: ${telemd.exitDescription()}`);
-  await sendOn(accepted.socket, benchFrame(0, Math.floor(Date.now() / 1000), seededRandom(7)));
+  // the warm-up goes on a new connection: case (e) is the one that sends on the very first
+  accepted.socket.destroy();
+  await sendFrame(telemd.socketPath, benchFrame(0, Math.floor(Date.now() / 1000), seededRandom(7)));
   const warm = await env.sink.awaitCount(1, env.caseTimeoutMs);
   if (!warm.reached) return skip(`warm-up record never reached the sink (${telemd.exitDescription()})`);
   using senders = await Senders.prepare({

@@ -33,6 +33,8 @@ export interface BenchEnv {
   readonly socketActivate: boolean;
   /** Entry point of the daemon under test (telemd unless --daemon says otherwise). */
   readonly daemonMain: string;
+  /** Node options for the daemon (--profile adds --cpu-prof). */
+  readonly daemonNodeArgs: readonly string[];
   /** Upper bound for any one wait inside a case. */
   readonly caseTimeoutMs: number;
   /** Pause before reading idle RSS, so start-up garbage can be collected. */

@@ -18,10 +18,13 @@ function sendOne(socketPath: string, frame: Buffer): Promise<string | null> {
       socket.destroy();
       resolve(err.code ?? 'error');
     });
-    socket.once('connect', () => socket.end(frame));
-    socket.once('close', (hadError) => {
-      if (!hadError) resolve(null);
-    });
+    // write then close, as a C probe: never wait for the daemon to close its side
+    socket.once('connect', () =>
+      socket.end(frame, () => {
+        socket.destroy();
+        resolve(null);
+      }),
+    );
   });
 }
 

@@ -44,11 +44,29 @@ export async function waitAccepting(
   return null;
 }
 
-/** Writes one frame on a connected socket and closes it as a C probe does. */
+/**
+ * Writes one frame and closes as a C probe does (write, then close: no waiting for the daemon).
+ * Resolves once the bytes and the FIN are handed to the kernel.
+ */
 export function sendOn(socket: net.Socket, frame: Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
-    socket.once('close', () => resolve());
-    socket.end(frame);
+    socket.end(frame, () => {
+      socket.destroy();
+      resolve();
+    });
   });
+}
+
+/** Connects afresh, writes one frame and closes (a probe's whole life). */
+export async function sendFrame(socketPath: string, frame: Uint8Array): Promise<void> {
+  const socket = net.createConnection(socketPath);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  await sendOn(socket, frame);
 }

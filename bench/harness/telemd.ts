@@ -36,6 +36,8 @@ export function hasSocketActivate(): boolean {
 export interface TelemdOptions {
   /** The daemon's entry point: telemd's dist/main.js, or the reference daemon. */
   readonly main: string;
+  /** Extra node options for the daemon, e.g. --cpu-prof. */
+  readonly nodeArgs?: readonly string[];
   /** A fresh directory owned by this run; config, socket, spool and state go inside. */
   readonly root: string;
   readonly server: string;
@@ -49,6 +51,14 @@ export function countSpooled(spoolDir: string): number {
     if (entry.isFile() && !entry.name.startsWith('.')) n++;
   }
   return n;
+}
+
+// Every daemon still running, so a case that times out cannot leave one behind (killAll).
+const live = new Set<ChildProcess>();
+
+export function killAllDaemons(): void {
+  for (const child of live) child.kill('SIGKILL');
+  live.clear();
 }
 
 export class Telemd {
@@ -74,7 +84,9 @@ export class Telemd {
     child.stderr?.on('data', (chunk: string) => {
       this.#stderr = (this.#stderr + chunk).slice(-16_384);
     });
+    live.add(child);
     child.once('exit', (code, signal) => {
+      live.delete(child);
       this.#exit = { code, signal };
     });
   }
@@ -102,7 +114,7 @@ export class Telemd {
 
   static start(options: TelemdOptions): Telemd {
     const paths = Telemd.layout(options);
-    const daemonArgv = [process.execPath, options.main, '-f', paths.config];
+    const daemonArgv = [process.execPath, ...(options.nodeArgs ?? []), options.main, '-f', paths.config];
     const [command, args] =
       options.activation === 'socket-activate'
         ? ['systemd-socket-activate', ['-l', paths.socket, ...daemonArgv]]
@@ -126,7 +138,7 @@ export class Telemd {
   }
 
   exitDescription(): string {
-    if (this.#exit === null) return 'running';
+    if (this.#exit === null) return `telemd running, stderr: ${this.stderrTail()}`;
     const how = this.#exit.signal ?? `exit ${this.#exit.code}`;
     return `telemd ended (${how}): ${this.stderrTail()}`;
   }

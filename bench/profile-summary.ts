@@ -40,7 +40,9 @@ for (const [id, us] of selfUs) {
 const show = (title: string, map: Map<string, number>): void => {
   process.stdout.write(`\n${title} (total ${(total / 1000).toFixed(0)} ms sampled)\n`);
   for (const [key, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    process.stdout.write(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${key}\n`);
+    process.stdout.write(
+      `${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${key}\n`,
+    );
   }
 };
 show('self time by function', byFunction);

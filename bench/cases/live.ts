@@ -1,7 +1,7 @@
 // (c) live end to end: sender processes -> telemd -> sink, until every record has arrived.
 import { type BenchCase, type BenchEnv, metric, type Outcome, skip } from '../harness/case.ts';
 import { Senders } from '../harness/senders.ts';
-import { msBetween, Telemd } from '../harness/telemd.ts';
+import { countSpooled, msBetween, Telemd } from '../harness/telemd.ts';
 import { warmUp } from '../harness/warm-up.ts';
 
 async function runLive(env: BenchEnv, senderCount: number): Promise<Outcome> {
@@ -40,7 +40,8 @@ async function runLive(env: BenchEnv, senderCount: number): Promise<Outcome> {
   const memory = telemd.memory();
   if (!state.reached || state.lastNs === null) {
     return skip(
-      `only ${state.count - 1}/${total} arrived within ${env.caseTimeoutMs} ms (${telemd.exitDescription()})`,
+      `only ${state.count}/${total} arrived within ${env.caseTimeoutMs} ms, ` +
+        `${countSpooled(telemd.spoolDir)} waiting in the spool (${telemd.exitDescription()})`,
     );
   }
   const metrics = [metric('e2e_rps', 'rec/s', total / (msBetween(sent.startNs, state.lastNs) / 1000))];

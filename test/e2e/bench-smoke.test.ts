@@ -1,16 +1,13 @@
 // The bench harness in its short mode, so it cannot rot: it must finish and write well-formed
 // rows. No timing is asserted (figures depend on the machine and its load).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { binPath, runBin } from '../helpers/run-bin.ts';
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const RUN = path.join(REPO_ROOT, 'bench/run.ts');
+const RUN = binPath('bench/run.ts');
 let dir = '';
 
 before(() => {
@@ -36,19 +33,10 @@ async function bench(
   args: readonly string[],
   results: string,
 ): Promise<{ code: number | null; stdout: string; rows: Row[] }> {
-  const child = spawn(process.execPath, [RUN, '--quick', '--results', results, ...args], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  // the harness needs PATH for cc, git and systemd-socket-activate
+  const { code, stdout, stderr } = await runBin(RUN, ['--quick', '--results', results, ...args], {
+    env: { PATH: process.env['PATH'] ?? '' },
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => {
-    stdout += s;
-  });
-  child.stderr.setEncoding('utf8').on('data', (s: string) => {
-    stderr += s;
-  });
-  const [code] = (await once(child, 'exit')) as [number | null];
   if (code !== 0) process.stderr.write(stderr);
   const rows = readFileSync(results, 'utf8')
     .trim()

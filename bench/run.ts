@@ -147,10 +147,17 @@ async function main(): Promise<number> {
   const cleanup = (): void => {
     for (const dir of Object.values(base)) rmSync(dir, { recursive: true, force: true });
   };
-  process.once('SIGINT', () => {
-    cleanup();
-    process.exit(130);
-  });
+  // an interrupted bench leaves no daemon and no temp tree behind
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.once(signal, () => {
+      killAllDaemons();
+      cleanup();
+      process.exit(code);
+    });
+  }
 
   const cases: BenchCase[] = [
     ...floorCases(),

@@ -68,6 +68,8 @@ async function run(job: Job): Promise<void> {
   process.disconnect();
 }
 
+process.once('disconnect', () => process.exit(0));
+
 process.once('message', (job: Job) => {
   void run(job);
 });

@@ -82,6 +82,9 @@ process.on('message', (message: Command) => {
   checkWaiter();
 });
 
+// the orchestrator is gone (killed, interrupted): never outlive it
+process.once('disconnect', () => process.exit(0));
+
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
   process.send?.({ ready: true, port: typeof address === 'object' && address !== null ? address.port : 0 });

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { CONFIG_KEYS } from './keys.ts';
+import { parseConfig } from './parse.ts';
+import { renderDefaultConfigFile } from './render.ts';
+import { DEFAULT_CONFIG } from './types.ts';
+
+const SHIPPED = new URL('../../../../etc/telemetrics.conf', import.meta.url);
+
+test('etc/telemetrics.conf is exactly what renderDefaultConfigFile() produces', () => {
+  assert.equal(
+    readFileSync(SHIPPED, 'utf8'),
+    renderDefaultConfigFile(),
+    'regenerate: node -e "import(\'@telemetrics/libtelemetry/config\').then(m=>process.stdout.write(m.renderDefaultConfigFile()))" > etc/telemetrics.conf',
+  );
+});
+
+test('the shipped file parses to DEFAULT_CONFIG, commented out or not', () => {
+  const text = renderDefaultConfigFile();
+  const asShipped = parseConfig(text, 'telemetrics.conf');
+  assert.ok(asShipped.ok);
+  assert.deepEqual(asShipped.value.config, DEFAULT_CONFIG);
+  assert.deepEqual(asShipped.value.warnings, []);
+  const uncommented = text.replace(/^#([a-z_]+=)/gm, '$1');
+  assert.equal(uncommented.match(/^[a-z_]+=/gm)?.length, CONFIG_KEYS.length);
+  const parsed = parseConfig(uncommented, 'telemetrics.conf');
+  assert.ok(parsed.ok, parsed.ok ? '' : parsed.detail);
+  assert.deepEqual(parsed.value.config, DEFAULT_CONFIG);
+  assert.deepEqual(parsed.value.warnings, []);
+});
+
+test('the tidheader default is written with the C \\s escape', () => {
+  assert.match(renderDefaultConfigFile(), /^#tidheader=X-Telemetry-TID:\\s6907c830-/m);
+});

@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { ErrorCodes, SendError, TelemetryError } from './errors.ts';
+import { isOptedIn } from './opt-in.ts';
+import { createRecord } from './record.ts';
+import { checkConfigFilePath, sendRecord, setConfigFile } from './send.ts';
+import { decodeFrame, encodeFrame } from './wire/frame.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'telem-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const optIn = join(dir, 'opt-in');
+writeFileSync(optIn, '');
+const confFile = join(dir, 'custom.conf');
+writeFileSync(confFile, '[settings]\n');
+let sockets = 0;
+
+const record = createRecord({
+  severity: 2,
+  classification: 'org.example/demo/small',
+  payload: 'hello\n',
+  facts: {
+    arch: 'x86_64',
+    host_type: 'a|b|c',
+    build: '1',
+    kernel_version: '6.6',
+    system_name: 'x',
+    board_name: 'blank|blank',
+    cpu_model: 'cpu',
+    bios_version: 'bios',
+  },
+  now: 1_700_000_000_000,
+  random: (n) => new Uint8Array(n).fill(0xab),
+});
+
+/** A listener like telemd: reads until the client closes, then closes. */
+async function listen(
+  onConnection: (socket: Socket, received: Promise<Buffer>) => void = (s) => s.resume(),
+  options: { pauseOnConnect?: boolean; allowHalfOpen?: boolean } = {},
+): Promise<{
+  path: string;
+  server: Server;
+  frames: Promise<Buffer>[];
+  [Symbol.asyncDispose](): Promise<void>;
+}> {
+  const path = join(dir, `s${sockets++}`);
+  const frames: Promise<Buffer>[] = [];
+  const open = new Set<Socket>();
+  const server = createServer(
+    { pauseOnConnect: options.pauseOnConnect ?? false, allowHalfOpen: options.allowHalfOpen ?? false },
+    (socket) => {
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('error', () => {});
+      const received = once(socket, 'end').then(() => Buffer.concat(chunks));
+      frames.push(received);
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+      onConnection(socket, received);
+    },
+  );
+  server.listen(path);
+  await once(server, 'listening');
+  return {
+    path,
+    server,
+    frames,
+    async [Symbol.asyncDispose]() {
+      for (const socket of open) socket.destroy();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+function rejectsCode(promise: Promise<unknown>, code: string): Promise<void> {
+  return assert.rejects(promise, (err: unknown) => {
+    assert.ok(err instanceof TelemetryError, String(err));
+    assert.equal(err.code, code, err.message);
+    return true;
+  });
+}
+
+test('sends exactly the encoded frame over one connection', async () => {
+  await using srv = await listen((socket, received) => {
+    void received.then(() => socket.end());
+  });
+  await sendRecord(record, { socketPath: srv.path, optInFile: optIn });
+  assert.equal(srv.frames.length, 1);
+  const bytes = await srv.frames[0]!;
+  assert.deepEqual(bytes, encodeFrame(record));
+});
+
+test('a config file puts CFG:<path> in the frame (tm_set_config_file)', async () => {
+  await using srv = await listen((socket, received) => {
+    void received.then(() => socket.end());
+  });
+  await sendRecord(await setConfigFile(record, confFile), { socketPath: srv.path, optInFile: optIn });
+  await sendRecord(record, { socketPath: srv.path, optInFile: optIn, cfgPath: confFile });
+  for (const frame of srv.frames) {
+    const decoded = decodeFrame(await frame);
+    assert.ok(decoded.ok);
+    assert.equal(decoded.value.cfgPath, confFile);
+  }
+  assert.equal(srv.frames.length, 2);
+});
+
+test('config file paths must be absolute regular files', async () => {
+  await rejectsCode(checkConfigFilePath('custom.conf'), ErrorCodes.TELEM_INVALID_CONFIG_PATH);
+  await rejectsCode(checkConfigFilePath(join(dir, 'missing.conf')), ErrorCodes.TELEM_INVALID_CONFIG_PATH);
+  await rejectsCode(checkConfigFilePath(dir), ErrorCodes.TELEM_INVALID_CONFIG_PATH);
+  assert.equal(await checkConfigFilePath(confFile), confFile);
+  await rejectsCode(
+    sendRecord(record, { socketPath: join(dir, 'none'), optInFile: optIn, cfgPath: 'rel.conf' }),
+    ErrorCodes.TELEM_INVALID_CONFIG_PATH,
+  );
+});
+
+test('not opted in: refused without connecting (C: -ECONNREFUSED)', async () => {
+  await using srv = await listen();
+  assert.equal(await isOptedIn(join(dir, 'no-opt-in')), false);
+  assert.equal(await isOptedIn(optIn), true);
+  await rejectsCode(
+    sendRecord(record, { socketPath: srv.path, optInFile: join(dir, 'no-opt-in') }),
+    ErrorCodes.TELEM_NOT_OPTED_IN,
+  );
+  assert.equal(srv.frames.length, 0);
+});
+
+test('no socket file: TELEM_SOCKET_NOT_FOUND', async () => {
+  await assert.rejects(sendRecord(record, { socketPath: join(dir, 'absent'), optInFile: optIn }), (err) => {
+    assert.ok(err instanceof SendError);
+    assert.equal(err.code, ErrorCodes.TELEM_SOCKET_NOT_FOUND);
+    assert.equal(err.syscallCode, 'ENOENT');
+    return true;
+  });
+});
+
+test('a path nobody listens on: TELEM_CONNECTION_REFUSED', async () => {
+  // connect() to a file that is not a listening socket fails with ECONNREFUSED.
+  const stale = join(dir, 'stale-socket');
+  writeFileSync(stale, '');
+  await rejectsCode(
+    sendRecord(record, { socketPath: stale, optInFile: optIn }),
+    ErrorCodes.TELEM_CONNECTION_REFUSED,
+  );
+});
+
+test('a daemon that closes without reading: TELEM_CONNECTION_CLOSED, no SIGPIPE death', async () => {
+  await using srv = await listen((socket) => socket.destroy(), { pauseOnConnect: true });
+  const big = { ...record, payload: Buffer.alloc(8192, 0x61) };
+  await rejectsCode(
+    sendRecord(big, { socketPath: srv.path, optInFile: optIn }),
+    ErrorCodes.TELEM_CONNECTION_CLOSED,
+  );
+});
+
+test('a daemon that never closes: TELEM_SEND_TIMEOUT instead of a hang', async () => {
+  // allowHalfOpen: the listener reads the whole frame but keeps its side open.
+  await using srv = await listen((socket) => socket.resume(), { allowHalfOpen: true });
+  await rejectsCode(
+    sendRecord(record, { socketPath: srv.path, optInFile: optIn, timeoutMs: 100 }),
+    ErrorCodes.TELEM_SEND_TIMEOUT,
+  );
+  assert.deepEqual(await srv.frames[0], encodeFrame(record), 'the frame itself was delivered');
+});

@@ -10,7 +10,6 @@ import { parseArgs } from 'node:util';
 import { createRecord, readHostFacts, sendRecord, type TelemetryConfig } from '@telemetrics/libtelemetry';
 import { loadConfig } from '@telemetrics/libtelemetry/config';
 import { createStderrLogger, type Logger } from '@telemetrics/libtelemetry/log';
-import { analyzeCore, type CrashReport } from './analyze.ts';
 import {
   C_HELP,
   type CrashprobeArgs,
@@ -21,10 +20,8 @@ import {
   interpretArgs,
   OPTIONS,
 } from './cli.ts';
-import { DEFAULT_CORE_LIMITS } from './elf/core.ts';
-import { FileOpener } from './input/files.ts';
-import { openCoreFile, readCoreStream } from './input/core-stream.ts';
-import { describeModules, ModuleMap } from './modules.ts';
+import { openCoreFile } from './input/core-stream.ts';
+import { analyzeStream } from './pipeline.ts';
 import { dropPrivileges } from './privileges.ts';
 import { Classes, type CrashClass, privacyFilter } from './report.ts';
 
@@ -157,40 +154,28 @@ async function run(argv: string[]): Promise<number> {
     log.log('err', `cannot open the core file: ${(err as Error).message}`, { code: 'CRASH_CORE_READ' });
     return 1;
   }
-  const read = await readCoreStream(stream, {
-    limits: DEFAULT_CORE_LIMITS,
-    deadlineMs,
-    now: () => performance.now(),
-  });
-  if (!read.result.ok) {
-    log.log('err', `cannot read the core: ${read.result.section}: ${read.result.detail}`, {
-      code: read.result.code,
-      bytes: read.bytesRead,
-    });
-    return 1;
-  }
-  const core = read.result.value;
-  for (const p of core.notes.problems)
-    log.log('warning', `core note skipped: ${p}`, { code: 'CRASH_ELF_NOTES' });
-
-  using opener = new FileOpener({
-    sysroot: args.sysroot,
-    pathMap: args.pathMap,
-    debugRoots: args.debugRoots ?? [DEFAULT_DEBUG_ROOT],
-  });
-  const modules = new ModuleMap(describeModules(core), opener);
-  const report: CrashReport = analyzeCore(core, modules, {
+  const out = await analyzeStream(stream, {
     processName: args.processName,
     processPath: args.processPath,
     signal: args.signal,
-    expired: () => performance.now() > deadlineMs,
-    inputTimedOut: read.timedOut,
+    deadlineMs,
+    files: {
+      sysroot: args.sysroot,
+      pathMap: args.pathMap,
+      debugRoots: args.debugRoots ?? [DEFAULT_DEBUG_ROOT],
+    },
   });
-  for (const m of modules.modules) {
-    if (m.untrustedReason !== undefined) {
-      log.log('notice', `module not used: ${m.untrustedReason}`, { module: m.desc.name, path: m.desc.path });
-    }
+  if (!out.ok) {
+    log.log('err', `cannot read the core: ${out.section}: ${out.detail}`, {
+      code: out.code,
+      bytes: out.bytesRead,
+    });
+    return 1;
   }
+  for (const p of out.core.notes.problems)
+    log.log('warning', `core note skipped: ${p}`, { code: 'CRASH_ELF_NOTES' });
+  for (const u of out.untrusted) log.log('notice', `module not used: ${u}`);
+  const report = out.report;
   if (report.cls === Classes.error) log.log('warning', `unwinding failed: ${report.error ?? ''}`);
   return send(report.cls, report.payload, config, args, log);
 }

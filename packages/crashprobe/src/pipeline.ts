@@ -1,0 +1,56 @@
+// Core in, report out: read the core (stream or file), find and trust the
+// modules, unwind and symbolize. Shared by main.ts and the tests.
+import type { Readable } from 'node:stream';
+import { type AnalyzeOptions, analyzeCore, type CrashReport } from './analyze.ts';
+import { type CoreImage, type CoreLimits, DEFAULT_CORE_LIMITS } from './elf/core.ts';
+import type { CoreErrorCode } from './errors.ts';
+import { readCoreStream } from './input/core-stream.ts';
+import { FileOpener, type FileOpenerOptions } from './input/files.ts';
+import { describeModules, ModuleMap } from './modules.ts';
+
+export interface PipelineOptions extends Omit<AnalyzeOptions, 'expired' | 'inputTimedOut'> {
+  readonly files: FileOpenerOptions;
+  readonly limits?: CoreLimits;
+  /** performance.now() value after which reading and unwinding stop. */
+  readonly deadlineMs: number;
+  readonly now?: () => number;
+}
+
+export type PipelineOutcome =
+  | {
+      readonly ok: true;
+      readonly report: CrashReport;
+      readonly core: CoreImage;
+      readonly bytesRead: number;
+      /** `name: reason` of each module whose file was not used. */
+      readonly untrusted: readonly string[];
+    }
+  | {
+      readonly ok: false;
+      readonly code: CoreErrorCode;
+      readonly section: string;
+      readonly detail: string;
+      readonly bytesRead: number;
+    };
+
+export async function analyzeStream(input: Readable, opts: PipelineOptions): Promise<PipelineOutcome> {
+  const now = opts.now ?? (() => performance.now());
+  const read = await readCoreStream(input, {
+    limits: opts.limits ?? DEFAULT_CORE_LIMITS,
+    deadlineMs: opts.deadlineMs,
+    now,
+  });
+  if (!read.result.ok) return { ...read.result, bytesRead: read.bytesRead };
+  const core = read.result.value;
+  using opener = new FileOpener(opts.files);
+  const modules = new ModuleMap(describeModules(core), opener);
+  const report = analyzeCore(core, modules, {
+    ...opts,
+    expired: () => now() > opts.deadlineMs,
+    inputTimedOut: read.timedOut,
+  });
+  const untrusted = modules.modules.flatMap((m) =>
+    m.untrustedReason === undefined ? [] : [`${m.desc.name}: ${m.untrustedReason}`],
+  );
+  return { ok: true, report, core, bytesRead: read.bytesRead, untrusted };
+}

@@ -12,7 +12,7 @@ function thread(set: Partial<Record<X86Reg, bigint>>): PrStatus {
 function stack(base: number, words: bigint[]): CoreMemory {
   const bytes = new Uint8Array(words.length * 8);
   const v = new DataView(bytes.buffer);
-  words.forEach((w, i) => v.setBigUint64(i * 8, w, true));
+  for (const [i, w] of words.entries()) v.setBigUint64(i * 8, w, true);
   return new CoreMemory([{ vaddr: base, bytes }]);
 }
 

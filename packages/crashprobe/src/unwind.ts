@@ -170,6 +170,10 @@ export function unwindThread(
       const fp = stepFramePointer(regs, mem);
       step = 'error' in fp && step !== undefined ? step : fp;
     }
+    // libdwfl's dwfl_frame_pc: a frame whose own FDE is a signal trampoline ('S', e.g.
+    // __restore_rt) counts as an activation too, so its pc is symbolized without the -1.
+    if (!activation && look !== undefined && look.fde.cie.signalFrame)
+      frames[frames.length - 1] = { pc, activation: true };
     if ('end' in step) return { frames, end: { kind: 'end' } };
     if ('error' in step) return { frames, end: { kind: 'error', message: step.error } };
     const oldSp = regs.get(SP) ?? 0n;

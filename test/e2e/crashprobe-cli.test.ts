@@ -13,6 +13,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { decodeFrame } from '@telemetrics/libtelemetry/wire';
+import { parseElfHeader } from '../../packages/crashprobe/src/elf/header.ts';
+import { PT_LOAD, parseProgramHeaders } from '../../packages/crashprobe/src/elf/segments.ts';
 import { readVector, vectorPath } from '../helpers/vectors.ts';
 
 const MAIN = fileURLToPath(new URL('../../packages/crashprobe/dist/main.js', import.meta.url));
@@ -44,7 +46,7 @@ interface Run {
   readonly stderr: string;
 }
 
-async function crashprobe(args: string[], stdin: Uint8Array | undefined): Promise<Run> {
+async function crashprobe(args: string[], stdin: Uint8Array | undefined, keepOpen = false): Promise<Run> {
   const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -56,8 +58,10 @@ async function crashprobe(args: string[], stdin: Uint8Array | undefined): Promis
   });
   // crashprobe may stop reading once it has what it needs: a closed pipe is expected.
   child.stdin.on('error', () => {});
-  child.stdin.end(stdin);
+  if (keepOpen) child.stdin.write(stdin ?? new Uint8Array(0));
+  else child.stdin.end(stdin);
   const [code] = (await once(child, 'close')) as [number | null];
+  child.stdin.destroy();
   return { code, stdout, stderr };
 }
 
@@ -152,6 +156,29 @@ describe('crashprobe binary', () => {
     const r = await crashprobe(['-f', config('trunc', true), ...ARGV], core.subarray(0, 100));
     assert.equal(r.code, 1);
     assert.match(r.stderr, /cannot read the core: .* code=CRASH_/);
+  });
+
+  it('a core that stops arriving: after --time-budget it sends what it has, with a note', async () => {
+    // Headers and notes only, and the pipe stays open: the kernel side hanging.
+    const h = parseElfHeader(core);
+    assert.ok(h.ok);
+    const ph = parseProgramHeaders(h.value, core);
+    assert.ok(ph.ok);
+    const firstLoad = Math.min(...ph.value.filter((p) => p.type === PT_LOAD).map((p) => p.offset));
+    const r = await crashprobe(
+      ['-f', config('slow', true), '-v', '--time-budget', '1', ...ARGV],
+      core.subarray(0, firstLoad),
+      true,
+    );
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stdout,
+      /^Process: \/usr\/bin\/crashme-g\nPID: 31839\nSignal: 11\nTime budget exceeded\. Backtrace truncated\.\n/,
+    );
+    assert.match(
+      r.stdout,
+      /\n#0 item_length\(\) - \[\/usr\/bin\/crashme-g\] - \/usr\/src\/crashdemo\/crashme\.c:44\n/,
+    );
   });
 
   it("--help works without a -p and before anything else; missing -p is C's error", async () => {

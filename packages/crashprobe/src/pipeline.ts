@@ -11,8 +11,10 @@ import { describeModules, ModuleMap } from './modules.ts';
 export interface PipelineOptions extends Omit<AnalyzeOptions, 'expired' | 'inputTimedOut'> {
   readonly files: FileOpenerOptions;
   readonly limits?: CoreLimits;
-  /** performance.now() value after which reading and unwinding stop. */
+  /** performance.now() value after which unwinding stops. */
   readonly deadlineMs: number;
+  /** When reading the core stops; default: 80% of the way to deadlineMs, so unwinding keeps some time. */
+  readonly readDeadlineMs?: number;
   readonly now?: () => number;
 }
 
@@ -35,9 +37,11 @@ export type PipelineOutcome =
 
 export async function analyzeStream(input: Readable, opts: PipelineOptions): Promise<PipelineOutcome> {
   const now = opts.now ?? (() => performance.now());
+  const start = now();
+  const readDeadlineMs = opts.readDeadlineMs ?? start + (opts.deadlineMs - start) * 0.8;
   const read = await readCoreStream(input, {
     limits: opts.limits ?? DEFAULT_CORE_LIMITS,
-    deadlineMs: opts.deadlineMs,
+    deadlineMs: readDeadlineMs,
     now,
   });
   if (!read.result.ok) return { ...read.result, bytesRead: read.bytesRead };

@@ -28,7 +28,6 @@ export async function readCoreStream(stream: Readable, opts: ReadCoreOptions): P
     timedOut = true;
     stream.destroy();
   }, remaining);
-  timer.unref();
   try {
     for await (const chunk of stream) {
       asm.push(chunk as Uint8Array);

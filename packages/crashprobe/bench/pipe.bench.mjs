@@ -39,6 +39,8 @@ for (const n of ['crashme-g', 'crashme-O2', 'crashme-strip', 'crashme-mt']) {
     name: n,
     core,
     args: [
+      '-f',
+      conf,
       '-p',
       n,
       '-E',

@@ -107,9 +107,8 @@ interface RawEntry {
 
 function readEntryHeader(c: Cursor): RawEntry | undefined {
   const offset = c.pos;
-  let length = c.u32();
+  const { length } = c.unitLength();
   if (length === 0) return { offset, idOffset: c.pos, end: c.pos, id: 0 };
-  if (length === 0xffffffff) length = c.u64n();
   const idOffset = c.pos;
   const end = idOffset + length;
   if (end > c.end) throw new RangeError(`CFI entry at ${offset} runs past the section`);

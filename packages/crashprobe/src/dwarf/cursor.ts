@@ -105,6 +105,17 @@ export class Cursor {
     return Number(this.sleb());
   }
 
+  /** DWARF initial length (§7.4): a u32, or 0xffffffff then a u64 (64-bit DWARF, 8-byte offsets). */
+  unitLength(): { length: number; offsetSize: 4 | 8 } {
+    const short = this.u32();
+    return short === 0xffffffff ? { length: this.u64n(), offsetSize: 8 } : { length: short, offsetSize: 4 };
+  }
+
+  /** A section offset of the unit's offset size. */
+  offset(size: 4 | 8): number {
+    return size === 8 ? this.u64n() : this.u32();
+  }
+
   take(n: number): Uint8Array {
     const at = this.need(n);
     return this.bytes.subarray(at, at + n);

@@ -27,17 +27,12 @@ export function parseAranges(bytes: Uint8Array): CoreResult<ArangeEntry[]> {
     const out: ArangeEntry[] = [];
     const c = new Cursor(bytes);
     while (c.remaining >= 4 && out.length < MAX_ARANGES) {
-      let length = c.u32();
-      let offSize = 4;
-      if (length === 0xffffffff) {
-        length = c.u64n();
-        offSize = 8;
-      }
+      const { length, offsetSize: offSize } = c.unitLength();
       const end = c.pos + length;
       if (end > c.end) break;
       const u = new Cursor(bytes, c.pos, end);
       u.u16();
-      const cuOffset = offSize === 8 ? u.u64n() : u.u32();
+      const cuOffset = u.offset(offSize);
       const addrSize = u.u8();
       u.u8();
       if (addrSize === 8) {
@@ -82,12 +77,7 @@ export function readCompUnit(sec: DebugSections, offset: number): CoreResult<Com
     if (info === undefined || abbrev === undefined) throw new RangeError('no .debug_info');
     const c = new Cursor(info);
     c.seek(offset);
-    let length = c.u32();
-    let offSize = 4;
-    if (length === 0xffffffff) {
-      length = c.u64n();
-      offSize = 8;
-    }
+    const { length, offsetSize: offSize } = c.unitLength();
     const end = c.pos + length;
     const u = new Cursor(info, c.pos, Math.min(end, info.length));
     const version = u.u16();
@@ -96,12 +86,12 @@ export function readCompUnit(sec: DebugSections, offset: number): CoreResult<Com
     if (version >= 5) {
       const unitType = u.u8();
       addrSize = u.u8();
-      abbrevOffset = offSize === 8 ? u.u64n() : u.u32();
+      abbrevOffset = u.offset(offSize);
       if (unitType === 4 || unitType === 5)
         u.skip(8); // skeleton / split id
       else if (unitType === 2 || unitType === 6) u.skip(8 + offSize);
     } else {
-      abbrevOffset = offSize === 8 ? u.u64n() : u.u32();
+      abbrevOffset = u.offset(offSize);
       addrSize = u.u8();
     }
     const code = u.ulebn();
@@ -154,11 +144,11 @@ export function readCompUnit(sec: DebugSections, offset: number): CoreResult<Com
 function readForm(
   u: Cursor,
   form: number,
-  offSize: number,
+  offSize: 4 | 8,
   addrSize: number,
   sec: DebugSections,
 ): number | string | undefined {
-  const off = (): number => (offSize === 8 ? u.u64n() : u.u32());
+  const off = (): number => u.offset(offSize);
   switch (form) {
     case 0x01:
       return addrSize === 8 ? u.u64n() : u.u32();
@@ -247,8 +237,7 @@ export function listUnits(info: Uint8Array, max = 100_000): number[] {
     const c = new Cursor(info);
     while (c.remaining >= 11 && out.length < max) {
       const at = c.pos;
-      let length = c.u32();
-      if (length === 0xffffffff) length = c.u64n();
+      const { length } = c.unitLength();
       if (length === 0) break;
       out.push(at);
       c.seek(c.pos + length);

@@ -37,12 +37,7 @@ export function parseLineProgram(
   return guard(CoreErrorCodes.CRASH_DWARF_LINE, '.debug_line', () => {
     const c = new Cursor(bytes);
     c.seek(offset);
-    let length = c.u32();
-    let offSize = 4;
-    if (length === 0xffffffff) {
-      length = c.u64n();
-      offSize = 8;
-    }
+    const { length, offsetSize: offSize } = c.unitLength();
     const end = c.pos + length;
     if (end > bytes.length) throw new RangeError('line program runs past the section');
     const u = new Cursor(bytes, c.pos, end);
@@ -52,7 +47,7 @@ export function parseLineProgram(
       u.u8();
       u.u8();
     }
-    const headerLength = offSize === 8 ? u.u64n() : u.u32();
+    const headerLength = u.offset(offSize);
     const programStart = u.pos + headerLength;
     const minInst = u.u8();
     if (version >= 4) u.u8();
@@ -193,16 +188,16 @@ export function parseLineProgram(
 function readLineForm(
   u: Cursor,
   form: number,
-  offSize: number,
+  offSize: 4 | 8,
   strings: LineStrings,
 ): number | string | undefined {
   switch (form) {
     case 0x08:
       return u.cstr();
     case 0x1f:
-      return strAt(strings.lineStr ?? new Uint8Array(0), offSize === 8 ? u.u64n() : u.u32());
+      return strAt(strings.lineStr ?? new Uint8Array(0), u.offset(offSize));
     case 0x0e:
-      return strAt(strings.str ?? new Uint8Array(0), offSize === 8 ? u.u64n() : u.u32());
+      return strAt(strings.str ?? new Uint8Array(0), u.offset(offSize));
     case 0x0f:
       return u.ulebn();
     case 0x0b:

@@ -1,8 +1,8 @@
 // Just enough of .debug_aranges and .debug_info to find the compilation unit
 // of an address and read its DW_AT_stmt_list, DW_AT_comp_dir and DW_AT_name
 // (DWARF 4 and 5), as libdw's dwarf_addrdie does.
-import { strAt } from './cursor.ts';
 import { Cursor } from './cursor.ts';
+import { readForm } from './form.ts';
 import { type CoreResult, CoreErrorCodes, guard } from '../errors.ts';
 
 export interface DebugSections {
@@ -139,95 +139,6 @@ export function readCompUnit(sec: DebugSections, offset: number): CoreResult<Com
     }
     return { stmtList, compDir, name, lowPc, highPc, highPcIsOffset, version };
   });
-}
-
-function readForm(
-  u: Cursor,
-  form: number,
-  offSize: 4 | 8,
-  addrSize: number,
-  sec: DebugSections,
-): number | string | undefined {
-  const off = (): number => u.offset(offSize);
-  switch (form) {
-    case 0x01:
-      return addrSize === 8 ? u.u64n() : u.u32();
-    case 0x03:
-      u.skip(u.u16());
-      return undefined;
-    case 0x04:
-      u.skip(u.u32());
-      return undefined;
-    case 0x05:
-      return u.u16();
-    case 0x06:
-      return u.u32();
-    case 0x07:
-      return u.u64n();
-    case 0x08:
-      return u.cstr();
-    case 0x09:
-    case 0x18:
-      u.skip(u.ulebn());
-      return undefined;
-    case 0x0a:
-      u.skip(u.u8());
-      return undefined;
-    case 0x0b:
-    case 0x0c:
-    case 0x11:
-    case 0x25:
-    case 0x29:
-      return u.u8();
-    case 0x0d:
-      return u.slebn();
-    case 0x0e:
-      return strAt(sec.str ?? new Uint8Array(0), off());
-    case 0x1f:
-      return strAt(sec.lineStr ?? new Uint8Array(0), off());
-    case 0x0f:
-    case 0x15:
-    case 0x1a:
-    case 0x1b:
-    case 0x22:
-    case 0x23:
-      return u.ulebn();
-    case 0x10:
-    case 0x17:
-    case 0x1c:
-    case 0x1d:
-      return off();
-    case 0x12:
-    case 0x26:
-    case 0x2a:
-      return u.u16();
-    case 0x13:
-    case 0x28:
-    case 0x2c:
-      return u.u32();
-    case 0x27:
-    case 0x2b:
-      u.skip(3);
-      return undefined;
-    case 0x14:
-    case 0x20:
-    case 0x24:
-      return u.u64n();
-    case 0x19:
-    case 0x21:
-      return undefined;
-    case 0x1e:
-      u.skip(16);
-      return undefined;
-    case 0x1f01:
-    case 0x1f02:
-      return u.ulebn();
-    case 0x1f20:
-    case 0x1f21:
-      return off();
-    default:
-      throw new RangeError(`unknown DW_FORM 0x${form.toString(16)}`);
-  }
 }
 
 /** Offsets of every CU in .debug_info, for modules without .debug_aranges. */

@@ -6,7 +6,8 @@
 // DWARF < 5 directory 0 is DW_AT_comp_dir), and relative directories stay
 // relative, which is why glibc's frames print `../csu/libc-start.c`.
 import { type CoreResult, CoreErrorCodes, guard } from '../errors.ts';
-import { Cursor, strAt } from './cursor.ts';
+import { Cursor } from './cursor.ts';
+import { readForm } from './form.ts';
 
 export interface LineRow {
   readonly addr: number;
@@ -74,7 +75,7 @@ export function parseLineProgram(
         for (let i = 0; i < count; i++) {
           const m = new Map<number, number | string>();
           for (const [type, form] of fmt) {
-            const v = readLineForm(u, form, offSize, strings);
+            const v = readForm(u, form, offSize, 8, strings);
             if (v !== undefined) m.set(type, v);
           }
           out.push(m);
@@ -183,40 +184,6 @@ export function parseLineProgram(
     });
     return { files, rows: sorted };
   });
-}
-
-function readLineForm(
-  u: Cursor,
-  form: number,
-  offSize: 4 | 8,
-  strings: LineStrings,
-): number | string | undefined {
-  switch (form) {
-    case 0x08:
-      return u.cstr();
-    case 0x1f:
-      return strAt(strings.lineStr ?? new Uint8Array(0), u.offset(offSize));
-    case 0x0e:
-      return strAt(strings.str ?? new Uint8Array(0), u.offset(offSize));
-    case 0x0f:
-      return u.ulebn();
-    case 0x0b:
-      return u.u8();
-    case 0x05:
-      return u.u16();
-    case 0x06:
-      return u.u32();
-    case 0x07:
-      return u.u64n();
-    case 0x1e:
-      u.skip(16);
-      return undefined;
-    case 0x09:
-      u.skip(u.ulebn());
-      return undefined;
-    default:
-      throw new RangeError(`unsupported line form 0x${form.toString(16)}`);
-  }
 }
 
 export interface SourceLine {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { listenForFrames } from '../../../test/helpers/frame-listener.ts';
 import { ErrorCodes, SendError, TelemetryError } from './errors.ts';
 import { isOptedIn } from './opt-in.ts';
 import { createRecord } from './record.ts';
@@ -37,45 +36,8 @@ const record = createRecord({
   random: (n) => new Uint8Array(n).fill(0xab),
 });
 
-/** A listener like telemd: reads until the client closes, then closes. */
-async function listen(
-  onConnection: (socket: Socket, received: Promise<Buffer>) => void = (s) => s.resume(),
-  options: { pauseOnConnect?: boolean; allowHalfOpen?: boolean } = {},
-): Promise<{
-  path: string;
-  server: Server;
-  frames: Promise<Buffer>[];
-  [Symbol.asyncDispose](): Promise<void>;
-}> {
-  const path = join(dir, `s${sockets++}`);
-  const frames: Promise<Buffer>[] = [];
-  const open = new Set<Socket>();
-  const server = createServer(
-    { pauseOnConnect: options.pauseOnConnect ?? false, allowHalfOpen: options.allowHalfOpen ?? false },
-    (socket) => {
-      const chunks: Buffer[] = [];
-      socket.on('data', (c: Buffer) => chunks.push(c));
-      socket.on('error', () => {});
-      const received = once(socket, 'end').then(() => Buffer.concat(chunks));
-      frames.push(received);
-      open.add(socket);
-      socket.on('close', () => open.delete(socket));
-      onConnection(socket, received);
-    },
-  );
-  server.listen(path);
-  await once(server, 'listening');
-  return {
-    path,
-    server,
-    frames,
-    async [Symbol.asyncDispose]() {
-      for (const socket of open) socket.destroy();
-      server.close();
-      await once(server, 'close');
-    },
-  };
-}
+const listen = (options: { closeEarly?: boolean; holdOpen?: boolean } = {}) =>
+  listenForFrames(join(dir, `s${sockets++}`), options);
 
 function rejectsCode(promise: Promise<unknown>, code: string): Promise<void> {
   return assert.rejects(promise, (err: unknown) => {
@@ -86,27 +48,23 @@ function rejectsCode(promise: Promise<unknown>, code: string): Promise<void> {
 }
 
 test('sends exactly the encoded frame over one connection', async () => {
-  await using srv = await listen((socket, received) => {
-    void received.then(() => socket.end());
-  });
+  await using srv = await listen();
   await sendRecord(record, { socketPath: srv.path, optInFile: optIn });
-  assert.equal(srv.frames.length, 1);
-  const bytes = await srv.frames[0]!;
+  assert.equal(srv.connections.length, 1);
+  const bytes = await srv.connections[0]!;
   assert.deepEqual(bytes, encodeFrame(record));
 });
 
 test('a config file puts CFG:<path> in the frame (tm_set_config_file)', async () => {
-  await using srv = await listen((socket, received) => {
-    void received.then(() => socket.end());
-  });
+  await using srv = await listen();
   await sendRecord(await setConfigFile(record, confFile), { socketPath: srv.path, optInFile: optIn });
   await sendRecord(record, { socketPath: srv.path, optInFile: optIn, cfgPath: confFile });
-  for (const frame of srv.frames) {
+  for (const frame of srv.connections) {
     const decoded = decodeFrame(await frame);
     assert.ok(decoded.ok);
     assert.equal(decoded.value.cfgPath, confFile);
   }
-  assert.equal(srv.frames.length, 2);
+  assert.equal(srv.connections.length, 2);
 });
 
 test('config file paths must be absolute regular files', async () => {
@@ -128,7 +86,7 @@ test('not opted in: refused without connecting (C: -ECONNREFUSED)', async () => 
     sendRecord(record, { socketPath: srv.path, optInFile: join(dir, 'no-opt-in') }),
     ErrorCodes.TELEM_NOT_OPTED_IN,
   );
-  assert.equal(srv.frames.length, 0);
+  assert.equal(srv.connections.length, 0);
 });
 
 test('no socket file: TELEM_SOCKET_NOT_FOUND', async () => {
@@ -151,7 +109,7 @@ test('a path nobody listens on: TELEM_CONNECTION_REFUSED', async () => {
 });
 
 test('a daemon that closes without reading: TELEM_CONNECTION_CLOSED, no SIGPIPE death', async () => {
-  await using srv = await listen((socket) => socket.destroy(), { pauseOnConnect: true });
+  await using srv = await listen({ closeEarly: true });
   const big = { ...record, payload: Buffer.alloc(8192, 0x61) };
   await rejectsCode(
     sendRecord(big, { socketPath: srv.path, optInFile: optIn }),
@@ -160,11 +118,22 @@ test('a daemon that closes without reading: TELEM_CONNECTION_CLOSED, no SIGPIPE 
 });
 
 test('a daemon that never closes: TELEM_SEND_TIMEOUT instead of a hang', async () => {
-  // allowHalfOpen: the listener reads the whole frame but keeps its side open.
-  await using srv = await listen((socket) => socket.resume(), { allowHalfOpen: true });
+  await using srv = await listen({ holdOpen: true });
   await rejectsCode(
     sendRecord(record, { socketPath: srv.path, optInFile: optIn, timeoutMs: 100 }),
     ErrorCodes.TELEM_SEND_TIMEOUT,
   );
-  assert.deepEqual(await srv.frames[0], encodeFrame(record), 'the frame itself was delivered');
+  assert.deepEqual(await srv.connections[0], encodeFrame(record), 'the frame itself was delivered');
+});
+
+test('a socket path too long for sun_path: TELEM_SEND_FAILED with the errno (C truncated it silently)', async () => {
+  await assert.rejects(
+    sendRecord(record, { socketPath: join(dir, 'x'.repeat(150)), optInFile: optIn }),
+    (err: unknown) => {
+      assert.ok(err instanceof SendError);
+      assert.equal(err.code, ErrorCodes.TELEM_SEND_FAILED);
+      assert.equal(typeof err.syscallCode, 'string');
+      return true;
+    },
+  );
 });

@@ -21,3 +21,14 @@ export function renderDefaultConfigFile(): string {
   }
   return `${out.join('\n')}\n`;
 }
+
+/** The key table of the README (`key | type | default | meaning`), one row per key. */
+export function renderConfigKeysMarkdown(): string {
+  const cell = (s: string) => s.replace(/\|/g, '\\|');
+  const rows = CONFIG_KEYS.map((k) => {
+    const def = formatConfigValue(k.default);
+    const type = k.values === undefined ? k.type : k.values.join(' \\| ');
+    return `| \`${k.key}\` | ${type} | ${def === '' ? '(empty)' : `\`${cell(def)}\``} | ${cell(k.doc)} |`;
+  });
+  return ['| key | type | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
+}

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +14,7 @@ import { gunzipSync } from 'node:zlib';
 import { decodeFrame } from '@telemetrics/libtelemetry/wire';
 import { parseElfHeader } from '../../packages/crashprobe/src/elf/header.ts';
 import { PT_LOAD, parseProgramHeaders } from '../../packages/crashprobe/src/elf/segments.ts';
+import { type FrameListener, listenForFrames } from '../helpers/frame-listener.ts';
 import { readVector, vectorPath } from '../helpers/vectors.ts';
 
 const MAIN = fileURLToPath(new URL('../../packages/crashprobe/dist/main.js', import.meta.url));
@@ -65,23 +65,16 @@ async function crashprobe(args: string[], stdin: Uint8Array | undefined, keepOpe
   return { code, stdout, stderr };
 }
 
-/** A stand-in for telemd: accepts one connection and returns the decoded frame. */
-async function listen(sock: string): Promise<{ server: Server; frame: Promise<Buffer> }> {
-  const server = createServer();
-  const frame = new Promise<Buffer>((resolve) => {
-    server.once('connection', (s: Socket) => {
-      const parts: Buffer[] = [];
-      s.on('data', (d: Buffer) => parts.push(d));
-      s.on('end', () => {
-        resolve(Buffer.concat(parts));
-        s.end();
-      });
-    });
-  });
-  server.listen(sock);
-  await once(server, 'listening');
+/** The shared stand-in for telemd, its socket opened to the user crashprobe drops to. */
+async function listen(sock: string): Promise<FrameListener & { frame: () => Promise<Buffer> }> {
+  const listener = await listenForFrames(sock);
   chmodSync(sock, 0o777);
-  return { server, frame };
+  const frame = async (): Promise<Buffer> => {
+    const first = listener.connections[0];
+    assert.ok(first !== undefined, 'crashprobe never connected');
+    return first;
+  };
+  return Object.assign(listener, { frame });
 }
 
 const ARGV = [
@@ -110,12 +103,12 @@ describe('crashprobe binary', () => {
 
   it('sends org.clearlinux/crash/clr, severity 3, with the payload, to the socket', async () => {
     const conf = config('ok', true);
-    const { server, frame } = await listen(path.join(dir, 'ok.sock'));
-    try {
+    await using l = await listen(path.join(dir, 'ok.sock'));
+    {
       const r = await crashprobe(['-f', conf, ...ARGV], core);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, '');
-      const d = decodeFrame(await frame);
+      const d = decodeFrame(await l.frame());
       assert.ok(d.ok, d.ok ? '' : d.detail);
       assert.equal(d.value.headers.classification, 'org.clearlinux/crash/clr');
       assert.equal(d.value.headers.severity, '3');
@@ -125,21 +118,19 @@ describe('crashprobe binary', () => {
         payload.includes('#5 main() - [/usr/bin/crashme-g] - /usr/src/crashdemo/crashme.c:66\n'),
         payload,
       );
-    } finally {
-      server.close();
     }
   });
 
   it('a third-party path is sent as crash/unknown without reading the core', async () => {
     const conf = config('third', true);
-    const { server, frame } = await listen(path.join(dir, 'third.sock'));
-    try {
+    await using l = await listen(path.join(dir, 'third.sock'));
+    {
       const r = await crashprobe(
         ['-f', conf, '-p', 'crashme', '-E', '!usr!local!bin!crashme', '-s', '11'],
         new Uint8Array(0),
       );
       assert.equal(r.code, 0, r.stderr);
-      const d = decodeFrame(await frame);
+      const d = decodeFrame(await l.frame());
       assert.ok(d.ok);
       assert.equal(d.value.headers.classification, 'org.clearlinux/crash/unknown');
       assert.equal(d.value.headers.severity, '2');
@@ -147,8 +138,6 @@ describe('crashprobe binary', () => {
         Buffer.from(d.value.payload),
         readVector('crash/payloads/v2.4.3-third-party.payload.txt'),
       );
-    } finally {
-      server.close();
     }
   });
 

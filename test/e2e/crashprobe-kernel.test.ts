@@ -7,14 +7,13 @@
 // (containers): a trivial helper is tried first.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { decodeFrame } from '@telemetrics/libtelemetry/wire';
+import { type FrameListener, listenForFrames } from '../helpers/frame-listener.ts';
 
 const PATTERN = '/proc/sys/kernel/core_pattern';
 const MAIN = fileURLToPath(new URL('../../packages/crashprobe/dist/main.js', import.meta.url));
@@ -48,7 +47,7 @@ describe('crashprobe as the kernel core_pattern handler', { skip: skipReason() }
     const old = readFileSync(PATTERN, 'utf8').trim();
     const restore = (): void => writeFileSync(PATTERN, old);
     process.once('exit', restore);
-    const server = createServer();
+    let listener: FrameListener | undefined;
     try {
       // A program that crashes in a named function.
       const src = path.join(dir, 'k.c');
@@ -86,18 +85,13 @@ describe('crashprobe as the kernel core_pattern handler', { skip: skipReason() }
       writeFileSync(wrapper, `#!/bin/sh\nexec ${process.execPath} ${MAIN} -f ${conf} "$@" 2>> ${dir}/log\n`, {
         mode: 0o755,
       });
-      const frame = new Promise<Buffer>((resolve) => {
-        server.once('connection', (s: Socket) => {
-          const parts: Buffer[] = [];
-          s.on('data', (d: Buffer) => parts.push(d));
-          s.on('end', () => resolve(Buffer.concat(parts)));
-        });
-      });
-      server.listen(sock);
-      await once(server, 'listening');
+      listener = await listenForFrames(sock);
       chmodSync(sock, 0o777);
+      const l = listener;
       writeFileSync(PATTERN, `|${wrapper} -p %e -E %E -s %s`);
       spawnSync('sh', ['-c', `ulimit -c unlimited && exec ${exe}`]);
+      await waitFor(() => l.connections.length > 0, 20_000);
+      const frame = l.connections[0] ?? Promise.reject(new Error('no connection'));
       const timeout = new Promise<never>((_, reject) =>
         setTimeout(
           () =>
@@ -118,7 +112,7 @@ describe('crashprobe as the kernel core_pattern handler', { skip: skipReason() }
     } finally {
       restore();
       process.removeListener('exit', restore);
-      server.close();
+      await listener?.[Symbol.asyncDispose]();
       rmSync(dir, { recursive: true, force: true });
     }
   });

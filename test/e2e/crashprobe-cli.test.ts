@@ -15,6 +15,7 @@ import { decodeFrame } from '@telemetrics/libtelemetry/wire';
 import { parseElfHeader } from '../../packages/crashprobe/src/elf/header.ts';
 import { PT_LOAD, parseProgramHeaders } from '../../packages/crashprobe/src/elf/segments.ts';
 import { type FrameListener, listenForFrames } from '../helpers/frame-listener.ts';
+import { type BinResult, runBin } from '../helpers/run-bin.ts';
 import { readVector, vectorPath } from '../helpers/vectors.ts';
 
 const MAIN = fileURLToPath(new URL('../../packages/crashprobe/dist/main.js', import.meta.url));
@@ -40,29 +41,22 @@ function config(name: string, optIn: boolean): string {
   return conf;
 }
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
+function crashprobe(args: string[], stdin: Uint8Array | undefined): Promise<BinResult> {
+  return runBin(MAIN, args, stdin === undefined ? {} : { input: stdin });
 }
 
-async function crashprobe(args: string[], stdin: Uint8Array | undefined, keepOpen = false): Promise<Run> {
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('latin1').on('data', (d: string) => {
-    stdout += d;
-  });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
-  // crashprobe may stop reading once it has what it needs: a closed pipe is expected.
+/** Writes the bytes and keeps stdin open, like a kernel that stops sending the core. */
+async function crashprobeStalled(args: string[], prefix: Uint8Array): Promise<BinResult> {
+  const child = spawn(process.execPath, [MAIN, ...args]);
   child.stdin.on('error', () => {});
-  if (keepOpen) child.stdin.write(stdin ?? new Uint8Array(0));
-  else child.stdin.end(stdin);
-  const [code] = (await once(child, 'close')) as [number | null];
+  child.stdin.write(prefix);
+  const [out, err, [code]] = await Promise.all([
+    child.stdout.toArray(),
+    child.stderr.toArray(),
+    once(child, 'close') as Promise<[number | null]>,
+  ]);
   child.stdin.destroy();
-  return { code, stdout, stderr };
+  return { code, stdout: Buffer.concat(out).toString('latin1'), stderr: Buffer.concat(err).toString('utf8') };
 }
 
 /** The shared stand-in for telemd, its socket opened to the user crashprobe drops to. */
@@ -154,10 +148,9 @@ describe('crashprobe binary', () => {
     const ph = parseProgramHeaders(h.value, core);
     assert.ok(ph.ok);
     const firstLoad = Math.min(...ph.value.filter((p) => p.type === PT_LOAD).map((p) => p.offset));
-    const r = await crashprobe(
+    const r = await crashprobeStalled(
       ['-f', config('slow', true), '-v', '--time-budget', '1', ...ARGV],
       core.subarray(0, firstLoad),
-      true,
     );
     assert.equal(r.code, 1, r.stderr);
     assert.match(

@@ -7,7 +7,7 @@
 // relative, which is why glibc's frames print `../csu/libc-start.c`.
 import { type CoreResult, CoreErrorCodes, guard } from '../errors.ts';
 import { Cursor } from './cursor.ts';
-import { readForm } from './form.ts';
+import { type FormStrings, readForm } from './form.ts';
 
 export interface LineRow {
   readonly addr: number;
@@ -24,10 +24,7 @@ export interface LineTable {
 
 export const MAX_LINE_ROWS = 2_000_000;
 
-export interface LineStrings {
-  readonly str?: Uint8Array | undefined;
-  readonly lineStr?: Uint8Array | undefined;
-}
+export type LineStrings = FormStrings;
 
 export function parseLineProgram(
   bytes: Uint8Array,

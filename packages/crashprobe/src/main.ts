@@ -20,7 +20,7 @@ import {
   interpretArgs,
   OPTIONS,
 } from './cli.ts';
-import { openCoreFile } from './input/core-stream.ts';
+import { openCoreFd } from './input/core-stream.ts';
 import { analyzeStream } from './pipeline.ts';
 import { dropPrivileges } from './privileges.ts';
 import { Classes, type CrashClass, privacyFilter } from './report.ts';
@@ -144,27 +144,28 @@ async function run(argv: string[]): Promise<number> {
   const budgetS =
     args.timeBudgetS ?? Number(extraKey(config, 'crashprobe_time_budget') ?? DEFAULT_TIME_BUDGET_S);
   const deadlineMs = startMs + budgetS * 1000;
-  let stream: ReturnType<typeof openCoreFile>;
+  let fd: number;
   try {
-    stream =
-      args.coreFile !== undefined
-        ? openCoreFile(args.coreFile)
-        : (process.stdin as unknown as ReturnType<typeof openCoreFile>);
+    fd = args.coreFile !== undefined ? openCoreFd(args.coreFile) : 0;
   } catch (err) {
     log.log('err', `cannot open the core file: ${(err as Error).message}`, { code: 'CRASH_CORE_READ' });
     return 1;
   }
-  const out = await analyzeStream(stream, {
-    processName: args.processName,
-    processPath: args.processPath,
-    signal: args.signal,
-    deadlineMs,
-    files: {
-      sysroot: args.sysroot,
-      pathMap: args.pathMap,
-      debugRoots: args.debugRoots ?? [DEFAULT_DEBUG_ROOT],
+  const out = await analyzeStream(
+    { fd },
+    {
+      processName: args.processName,
+      processPath: args.processPath,
+      signal: args.signal,
+      deadlineMs,
+      files: {
+        sysroot: args.sysroot,
+        pathMap: args.pathMap,
+        debugRoots: args.debugRoots ?? [DEFAULT_DEBUG_ROOT],
+      },
     },
-  });
+  );
+  stalledInput = out.pendingRead;
   if (!out.ok) {
     log.log('err', `cannot read the core: ${out.section}: ${out.detail}`, {
       code: out.code,
@@ -187,9 +188,20 @@ process.on('unhandledRejection', (err) => {
   process.exitCode = 1;
 });
 
+let stalledInput = false;
+
 run(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    if (stalledInput) {
+      // The core stopped arriving and a read is blocked in libuv's thread pool,
+      // which exit() would wait for. The record is already sent (or logged);
+      // end by the default action of SIGTERM, which runs no exit handlers.
+      process.stderr.write(
+        '<5>core input stalled; terminating without waiting for it code=CRASH_TIME_BUDGET\n',
+      );
+      process.kill(process.pid, 'SIGTERM');
+    }
   },
   (err: unknown) => {
     process.stderr.write(

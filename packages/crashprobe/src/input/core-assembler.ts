@@ -56,7 +56,8 @@ export class CoreAssembler {
     const chunkStart = this.pos;
     this.pos += chunk.length;
     if (this.phase === 'prefix') {
-      this.prefixParts.push(chunk);
+      // Callers may reuse their buffer: keep a copy of the (small) prefix.
+      this.prefixParts.push(chunk.slice());
       this.prefixLength += chunk.length;
       while (this.phase === 'prefix' && this.error === undefined && this.prefixLength >= this.prefixNeeded) {
         this.advancePrefix();

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -93,6 +93,10 @@ describe('crashprobe binary', () => {
       r.stdout,
     );
     assert.match(r.stderr, /^<3>cannot send the crash record: .* code=TELEM_SOCKET_NOT_FOUND/m);
+    // As root without a `telemetry` user, crashprobe says it fell back to nobody.
+    if (process.geteuid?.() === 0 && !/^telemetry:/m.test(readFileSync('/etc/passwd', 'utf8'))) {
+      assert.match(r.stderr, /^<4>user telemetry does not exist; running as nobody code=CRASH_PRIVILEGES$/m);
+    }
   });
 
   it('sends org.clearlinux/crash/clr, severity 3, with the payload, to the socket', async () => {

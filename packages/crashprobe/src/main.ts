@@ -71,7 +71,7 @@ async function send(
     log.log('info', 'crash record sent', { classification: cls.classification, process: args.processName });
     return 0;
   } catch (err) {
-    const code = err instanceof Error && 'code' in err ? String(err.code) : 'CRASH_SEND';
+    const code = err instanceof Error && 'code' in err ? String(err.code) : 'TELEM_SEND_FAILED';
     log.log('err', `cannot send the crash record: ${err instanceof Error ? err.message : String(err)}`, {
       code,
       classification: cls.classification,

@@ -2,7 +2,7 @@
 // a ByteSource: headers at open, sections on demand. Pure: the source is given.
 import { inflateSync } from 'node:zlib';
 import { Cursor, strAt } from '../dwarf/cursor.ts';
-import { type CoreResult, CoreErrorCodes, failResult, guard, okResult } from '../errors.ts';
+import { type CoreResult, CoreErrorCodes, guard, okResult } from '../errors.ts';
 import { ELF_HEADER_BYTES, type ElfHeader, parseElfHeader } from './header.ts';
 import { findBuildId, parseNotes } from './notes.ts';
 import {
@@ -158,8 +158,4 @@ function decompress(raw: Uint8Array): Uint8Array | undefined {
     }
   });
   return r.ok ? r.value : undefined;
-}
-
-export function notOk<T>(section: string, detail: string): CoreResult<T> {
-  return failResult(CoreErrorCodes.CRASH_ELF_SECTIONS, section, detail);
 }

@@ -34,10 +34,11 @@ export function parseSymbols(
   table: Uint8Array,
   strings: Uint8Array,
   firstGlobal: number,
+  maxSymbols = MAX_SYMBOLS,
 ): CoreResult<SymbolTable> {
   return guard(CoreErrorCodes.CRASH_ELF_SYMBOLS, 'symbol table', () => {
     const count = Math.floor(table.length / SYM_BYTES);
-    if (count > MAX_SYMBOLS) throw new RangeError(`${count} symbols`);
+    if (count > maxSymbols) throw new RangeError(`${count} symbols`);
     const symbols: ElfSymbol[] = [];
     const c = new Cursor(table);
     for (let i = 0; i < count; i++) {

@@ -35,7 +35,9 @@ export class FileOpener implements ModuleOpener, Disposable {
     if (this.closed) return undefined;
     let fd: number;
     try {
-      fd = openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW);
+      // O_NONBLOCK: a hostile NT_FILE may name a FIFO, whose open would block forever;
+      // anything but a regular file is refused after fstat.
+      fd = openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch {
       return undefined;
     }

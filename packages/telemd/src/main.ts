@@ -1,4 +1,206 @@
 #!/usr/bin/env node
-// Placeholder until the telemd issue lands: fail clearly rather than pretend.
-process.stderr.write('telemd: not yet implemented\n');
-process.exitCode = 1;
+// telemd entry point: argv + config -> daemon, signals, exit code. The only
+// module that reads argv and the environment or sets process.exitCode.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadConfig, type TelemetryConfig } from '@telemetrics/libtelemetry/config';
+import { createStderrLogger, type Logger, type LogLevel, LogLevels } from '@telemetrics/libtelemetry/log';
+import { type Daemon, startDaemon } from './daemon.ts';
+import { socketActivationFd } from './intake/listen.ts';
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** Bound on finishing in-flight work at SIGTERM/SIGINT/idle exit. */
+const SHUTDOWN_TIMEOUT_MS = 15_000;
+
+const HELP = `Usage: telemd [OPTIONS]
+
+The telemetrics daemon: receives records from probes on a unix socket
+(socket_path, or the socket passed by systemd socket activation), checks
+and enriches them (machine_id, host-derived headers) and posts them to the
+collector (server) with the v2 or v3 API.
+
+Options:
+  -f, --config-file FILE   Read the configuration from FILE instead of
+                           /etc/telemetrics/telemetrics.conf, then
+                           /usr/share/defaults/telemetrics/telemetrics.conf,
+                           then the built-in defaults. (--config_file is
+                           accepted, the C spelling.)
+      --log-level LEVEL    Log messages up to LEVEL: emerg, alert, crit, err,
+                           warning, notice, info (default) or debug.
+  -v, --verbose            Same as --log-level debug.
+  -h, --help               Show this help and exit.
+  -V, --version            Print the version and exit.
+
+Signals:
+  SIGTERM, SIGINT          Stop accepting, finish records in flight (at most
+                           ${SHUTDOWN_TIMEOUT_MS / 1000} s), exit 0.
+  SIGHUP                   Reload the whole configuration without dropping
+                           connections. A changed socket_path needs a restart.
+
+Logs go to stderr, one line each, with sd-daemon <N> priority prefixes.
+With daemon_recycling_enabled=true, telemd exits after idle_exit_seconds
+without work; socket activation starts it again.
+
+Exit status: 0 on a clean stop, 1 on a configuration, socket or internal
+error, 1 on a usage error (as the C daemons).
+`;
+
+function usageError(message: string): void {
+  process.stderr.write(`telemd: ${message}\ntry 'telemd --help' for more information\n`);
+  // The C telemprobd/telempostd exit 1 on a bad option (spec 5.1).
+  process.exitCode = 1;
+}
+
+interface Cli {
+  readonly configFile: string | undefined;
+  readonly level: LogLevel;
+}
+
+function parseCli(argv: string[]): Cli | 'exit' {
+  let values: ReturnType<typeof parse>['values'];
+  function parse(args: string[]) {
+    return parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'config-file': { type: 'string', short: 'f' },
+        config_file: { type: 'string' },
+        'log-level': { type: 'string' },
+        verbose: { type: 'boolean', short: 'v' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
+      },
+    });
+  }
+  try {
+    values = parse(argv).values;
+  } catch (error) {
+    usageError((error as Error).message.split('\n')[0] ?? 'bad arguments');
+    return 'exit';
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 'exit';
+  }
+  if (values.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return 'exit';
+  }
+  let level: LogLevel = values.verbose ? 'debug' : 'info';
+  const requested = values['log-level'];
+  if (requested !== undefined) {
+    if (!(requested in LogLevels)) {
+      usageError(`unknown log level "${requested}"`);
+      return 'exit';
+    }
+    level = requested as LogLevel;
+  }
+  return { configFile: values['config-file'] ?? values.config_file, level };
+}
+
+async function readConfig(configFile: string | undefined, logger: Logger): Promise<TelemetryConfig> {
+  const loaded = await loadConfig({ configFile });
+  for (const warning of loaded.warnings) logger.log('warning', warning, { path: loaded.path ?? undefined });
+  logger.log('info', 'configuration loaded', { path: loaded.path ?? '(built-in defaults)' });
+  return loaded.config;
+}
+
+async function main(): Promise<void> {
+  const cli = parseCli(process.argv.slice(2));
+  if (cli === 'exit') return;
+  const logger = createStderrLogger(cli.level);
+  process.on('unhandledRejection', (reason) => {
+    logger.log('crit', 'unhandled rejection', { error: String(reason) });
+    process.exit(1);
+  });
+  process.on('uncaughtException', (error) => {
+    logger.log('crit', 'uncaught exception', { error: error.stack ?? String(error) });
+    process.exit(1);
+  });
+
+  let config: TelemetryConfig;
+  try {
+    config = await readConfig(cli.configFile, logger);
+  } catch (error) {
+    const e = error as Error & { code?: string };
+    logger.log('err', e.message, { code: e.code ?? 'TELEMD_CONFIG' });
+    process.exitCode = 1;
+    return;
+  }
+
+  const inheritedFd = socketActivationFd(process.env, process.pid);
+  // Children (none today) must not think the fds are theirs (sd_listen_fds(unset_environment=1)).
+  delete process.env.LISTEN_PID;
+  delete process.env.LISTEN_FDS;
+  delete process.env.LISTEN_FDNAMES;
+
+  let daemon: Daemon;
+  try {
+    daemon = await startDaemon({
+      config,
+      logger,
+      inheritedFd,
+      loadOverride: async (path) => {
+        const { config: o } = await loadConfig({ configFile: path });
+        return { server: o.server, tidheader: o.tidheader, cainfo: o.cainfo };
+      },
+    });
+  } catch (error) {
+    const e = error as Error & { code?: string };
+    logger.log('err', e.message, { code: e.code ?? 'TELEMD_SOCKET_LISTEN' });
+    process.exitCode = 1;
+    return;
+  }
+  logger.log('notice', 'telemd started', {
+    version: VERSION,
+    socket: daemon.socketPath,
+    activated: inheritedFd !== undefined,
+    server: config.record_server_delivery_enabled ? config.server : '(delivery disabled)',
+    api: config.server_api,
+  });
+
+  let stopping = false;
+  const stop = async (why: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.log('notice', 'stopping', { reason: why });
+    await daemon.close(SHUTDOWN_TIMEOUT_MS);
+    const c = daemon.counters;
+    logger.log('notice', 'telemd stopped', {
+      accepted: c.accepted,
+      rejected: c.rejected,
+      delivered: c.delivered,
+      failed: c.failed,
+      kept: c.kept,
+      shed: c.shed,
+    });
+    process.exitCode = 0;
+    // Anything still holding the loop open after a clean close must not keep us alive.
+    setTimeout(() => process.exit(0), 1000).unref();
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  daemon.on('idle', () => void stop('idle'));
+  let reloading = Promise.resolve();
+  process.on('SIGHUP', () => {
+    reloading = reloading.then(async () => {
+      if (stopping) return;
+      try {
+        const next = await readConfig(cli.configFile, logger);
+        await daemon.reload(next);
+      } catch (error) {
+        const e = error as Error & { code?: string };
+        logger.log('err', 'reload failed; keeping the current configuration', {
+          code: e.code ?? 'TELEMD_CONFIG',
+          error: e.message,
+        });
+      }
+    });
+  });
+}
+
+await main();

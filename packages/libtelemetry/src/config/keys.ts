@@ -105,6 +105,12 @@ function windowMinutes(v: bigint): ValueResult<bigint> {
   return { ok: true, value: v };
 }
 
+/** telemd limits and timeouts: a value below `min` is an error (0 would disable a safety bound). */
+function positiveAtLeast(min: bigint) {
+  return (v: bigint): ValueResult<bigint> =>
+    v < min ? { ok: false, reason: `must be at least ${min}, got ${v}` } : { ok: true, value: v };
+}
+
 /** Any negative limit disables it; normalised to -1. */
 function negativeDisables(v: bigint): ValueResult<bigint> {
   return { ok: true, value: v < 0n ? -1n : v };
@@ -187,6 +193,37 @@ export const CONFIG_KEYS: readonly AnyConfigKey[] = [
     ['v2', 'v3', 'auto'],
   ),
   stringKey('host_root', 'Root directory host facts (DMI, cpuinfo, os-release) are read under'),
+  // telemd
+  integerKey(
+    'intake_read_timeout_ms',
+    'telemd: milliseconds a probe connection has to deliver its whole frame',
+    positiveAtLeast(1n),
+  ),
+  integerKey(
+    'intake_max_connections',
+    'telemd: open probe connections beyond this are closed at accept (and logged)',
+    positiveAtLeast(1n),
+  ),
+  integerKey(
+    'idle_exit_seconds',
+    'telemd: with daemon_recycling_enabled, exit after this many seconds without work',
+    positiveAtLeast(1n),
+  ),
+  integerKey(
+    'delivery_connect_timeout_ms',
+    'telemd: HTTP connect timeout in milliseconds (C: 5 s)',
+    positiveAtLeast(1n),
+  ),
+  integerKey(
+    'delivery_timeout_ms',
+    'telemd: HTTP total timeout per record in milliseconds (C: 10 s)',
+    positiveAtLeast(1n),
+  ),
+  integerKey(
+    'delivery_connections',
+    'telemd: concurrent HTTP connections per collector',
+    positiveAtLeast(1n),
+  ),
 ];
 
 const BY_NAME: ReadonlyMap<string, AnyConfigKey> = new Map(CONFIG_KEYS.map((k) => [k.key, k]));

@@ -45,6 +45,19 @@ export interface TelemetryConfig {
   readonly server_api: ServerApi | 'auto';
   /** Root the host facts (DMI, cpuinfo, os-release) are read under; tests fake a machine with it. */
   readonly host_root: string;
+  // telemd
+  /** Whole-frame read deadline per probe connection, ms (C had none that worked, BUG-2/3). */
+  readonly intake_read_timeout_ms: number;
+  /** Open probe connections beyond this are closed at accept and logged. */
+  readonly intake_max_connections: number;
+  /** With daemon_recycling_enabled: exit after this many idle seconds (C: 300, TM_DAEMON_EXIT_TIME). */
+  readonly idle_exit_seconds: number;
+  /** HTTP connect timeout, ms (C: CURLOPT_CONNECTTIMEOUT 5 s). */
+  readonly delivery_connect_timeout_ms: number;
+  /** HTTP total timeout per POST, ms (C: CURLOPT_TIMEOUT 10 s). */
+  readonly delivery_timeout_ms: number;
+  /** Concurrent HTTP connections per collector origin. */
+  readonly delivery_connections: number;
 }
 
 export const DEFAULT_TID = '6907c830-eed9-4ce9-81ae-76daf8d88f0f';
@@ -75,6 +88,13 @@ export const DEFAULT_CONFIG: TelemetryConfig = Object.freeze({
   privacy_filters_override_file: '/etc/telemetrics/opt-in-no-privacy-filters',
   server_api: 'auto',
   host_root: '/',
+  // telemd
+  intake_read_timeout_ms: 10_000,
+  intake_max_connections: 1024,
+  idle_exit_seconds: 300,
+  delivery_connect_timeout_ms: 5000,
+  delivery_timeout_ms: 10_000,
+  delivery_connections: 4,
 });
 
 /** The C config lookup order (spec 9.2), after an explicit -f file. */

@@ -1,0 +1,332 @@
+// Wires the stages: listener -> connection (frame) -> validate/enrich ->
+// pipeline (-> sink). The only module that knows all of them. close() stops
+// accepting and drains in-flight work within a bound; destroy() aborts.
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { TelemetryConfig } from '@telemetrics/libtelemetry/config';
+import type { Logger } from '@telemetrics/libtelemetry/log';
+import type { LoadTarget } from './deliver/cfg-override.ts';
+import { createOverrideResolver } from './deliver/cfg-override.ts';
+import { createHttpSink } from './deliver/http.ts';
+import type { Sink } from './deliver/sink.ts';
+import { readDaemonHostFacts } from './enrich/host-facts.ts';
+import { createMachineIdSource, type MachineIdSource } from './enrich/machine-id.ts';
+import { readFrame } from './intake/connection.ts';
+import { type BoundSocket, bindListener } from './intake/listen.ts';
+import { type HostFacts, validateFrame } from './intake/validate.ts';
+import { Channels, type Counters, createCounters, type PeerInfo, publish } from './metrics.ts';
+import { createDirectPipeline, type Pipeline } from './pipeline.ts';
+import type { TelemRecord } from './record.ts';
+
+export interface PipelineContext {
+  readonly config: TelemetryConfig;
+  readonly sink: Sink;
+  readonly logger: Logger;
+  readonly counters: Counters;
+}
+
+export interface DaemonOptions {
+  readonly config: TelemetryConfig;
+  readonly logger: Logger;
+  /** fd from socket activation (main.ts reads LISTEN_PID/LISTEN_FDS). */
+  readonly inheritedFd?: number | undefined;
+  /** Host facts for refilling host-derived headers; re-read on reload. */
+  readonly readHostFacts?: (config: TelemetryConfig) => Promise<HostFacts>;
+  /** Reads a CFG: override file's server/tidheader/cainfo; without it overrides are ignored (logged). */
+  readonly loadOverride?: LoadTarget;
+  /** Owner an override file must have (0 = root; tests may pass their own uid). */
+  readonly trustedOverrideUid?: number;
+  readonly createSink?: (context: { config: TelemetryConfig; logger: Logger }) => Sink;
+  /** The spool helper plugs its durable pipeline in here. */
+  readonly createPipeline?: (context: PipelineContext) => Pipeline;
+  /** Wall clock for machine-id rotation. */
+  readonly now?: () => number;
+}
+
+export interface ReloadReport {
+  readonly changed: readonly string[];
+  readonly needsRestart: readonly string[];
+}
+
+export interface DaemonEvents {
+  accepted: [TelemRecord];
+  rejected: [{ code: string; detail: string; bytes: number }];
+  idle: [];
+}
+
+export interface Daemon extends EventEmitter<DaemonEvents> {
+  readonly socketPath: string;
+  readonly counters: Counters;
+  readonly config: TelemetryConfig;
+  readonly machineId: string;
+  /** Connections being read plus records not yet taken by the pipeline. */
+  busy(): number;
+  reload(config: TelemetryConfig): Promise<ReloadReport>;
+  /** Stop accepting, finish in-flight work within `timeoutMs`, release everything. Idempotent. */
+  close(timeoutMs?: number): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+function defaultSink(config: TelemetryConfig, logger: Logger, options: DaemonOptions): Sink {
+  const resolveOverride = options.loadOverride
+    ? createOverrideResolver({
+        load: options.loadOverride,
+        logger,
+        ...(options.trustedOverrideUid === undefined ? {} : { trustedUid: options.trustedOverrideUid }),
+      })
+    : undefined;
+  return createHttpSink({
+    target: { server: config.server, tidheader: config.tidheader, cainfo: config.cainfo },
+    serverApi: config.server_api,
+    logger,
+    resolveOverride,
+    connections: config.delivery_connections,
+    connectTimeoutMs: config.delivery_connect_timeout_ms,
+    totalTimeoutMs: config.delivery_timeout_ms,
+  });
+}
+
+interface Stage {
+  readonly config: TelemetryConfig;
+  readonly sink: Sink;
+  readonly pipeline: Pipeline;
+  readonly machineId: MachineIdSource;
+  readonly hostFacts: HostFacts;
+}
+
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const { logger } = options;
+  const counters = createCounters();
+  const readFacts = options.readHostFacts ?? readDaemonHostFacts;
+
+  async function buildStage(config: TelemetryConfig): Promise<Stage> {
+    const machineId = await createMachineIdSource({
+      staticFile: config.static_machine_id_file,
+      idFile: config.machine_id_file,
+      logger,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    const hostFacts = await readFacts(config);
+    const sink = options.createSink
+      ? options.createSink({ config, logger })
+      : defaultSink(config, logger, options);
+    const pipeline = options.createPipeline
+      ? options.createPipeline({ config, sink, logger, counters })
+      : createDirectPipeline({
+          sink,
+          logger,
+          deliveryEnabled: config.record_server_delivery_enabled,
+          counters,
+        });
+    return { config, sink, pipeline, machineId, hostFacts };
+  }
+
+  async function retire(stage: Stage): Promise<void> {
+    stage.machineId.close();
+    await stage.pipeline.close();
+    await stage.sink.close();
+  }
+
+  let stage = await buildStage(options.config);
+  const server = net.createServer({ allowHalfOpen: false, pauseOnConnect: false });
+  server.maxConnections = stage.config.intake_max_connections;
+  let bound: BoundSocket;
+  try {
+    bound = await bindListener(server, {
+      socketPath: stage.config.socket_path,
+      inheritedFd: options.inheritedFd,
+      logger,
+    });
+  } catch (error) {
+    await retire(stage);
+    server.close();
+    throw error;
+  }
+
+  const emitter = new EventEmitter<DaemonEvents>();
+  const sockets = new Set<net.Socket>();
+  const inFlight = new Set<Promise<void>>();
+  const retiring = new Set<Promise<void>>();
+  let connectionSeq = 0;
+  let closing: Promise<void> | undefined;
+
+  // Shedding is logged at most once a second with a count, so a flood cannot flood the log.
+  let shedPending = 0;
+  let shedLoggedAt = -Infinity;
+  server.on('drop', () => {
+    counters.shed++;
+    shedPending++;
+    publish(Channels.shed, { open: sockets.size });
+    const t = performance.now();
+    if (t - shedLoggedAt >= 1000) {
+      logger.log('warning', 'too many open connections; closed new ones at accept', {
+        code: 'TELEMD_SHED',
+        shed: shedPending,
+        max_connections: server.maxConnections,
+      });
+      shedPending = 0;
+      shedLoggedAt = t;
+    }
+  });
+
+  function reject(peer: PeerInfo, code: string, detail: string, bytes: number): void {
+    counters.rejected++;
+    counters.rejectedByCode.set(code, (counters.rejectedByCode.get(code) ?? 0) + 1);
+    // Connect-and-close (e.g. a liveness check) is not a hostile frame: keep it quiet.
+    const level = code === 'TELEMD_EMPTY_CONNECTION' ? 'info' : 'warning';
+    // Node has no SO_PEERCRED: the peer's uid/pid cannot be logged, only the connection number.
+    logger.log(level, 'frame rejected', { code, detail, bytes, conn: peer.connection });
+    publish(Channels.rejected, { code, detail, bytes, peer });
+    emitter.emit('rejected', { code, detail, bytes });
+  }
+
+  async function handle(socket: net.Socket): Promise<void> {
+    const peer: PeerInfo = { connection: ++connectionSeq };
+    const current = stage;
+    const result = await readFrame(socket, { readTimeoutMs: current.config.intake_read_timeout_ms });
+    if (!result.ok) {
+      reject(peer, result.code, result.detail, result.bytes);
+      return;
+    }
+    const valid = validateFrame(result.frame, {
+      machineId: stage.machineId.current(),
+      hostFacts: stage.hostFacts,
+    });
+    if (!valid.ok) {
+      reject(peer, valid.code, valid.detail, result.bytes);
+      return;
+    }
+    const { record } = valid;
+    counters.accepted++;
+    logger.log('debug', 'record accepted', {
+      classification: record.headers.classification,
+      event_id: record.headers.event_id,
+      bytes: result.bytes,
+      framing: result.frame.framing,
+      refilled: valid.refilled.length > 0 ? valid.refilled.join(',') : undefined,
+      trailing_bytes: result.frame.trailingBytes > 0 ? result.frame.trailingBytes : undefined,
+      conn: peer.connection,
+    });
+    publish(Channels.accepted, { record, peer });
+    emitter.emit('accepted', record);
+    await stage.pipeline.accept(record);
+  }
+
+  server.on('connection', (socket) => {
+    counters.connections++;
+    sockets.add(socket);
+    touch();
+    const work = handle(socket)
+      .catch((error: unknown) => {
+        logger.log('err', 'internal error while handling a connection', { error: String(error) });
+      })
+      .finally(() => {
+        sockets.delete(socket);
+        inFlight.delete(work);
+        touch();
+      });
+    inFlight.add(work);
+  });
+
+  // Idle exit (daemon_recycling_enabled): C exits 300 s after the last client (spec 5.3, 9.5).
+  let idleTimer: NodeJS.Timeout | undefined;
+  function touch(): void {
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = undefined;
+    if (closing || !stage.config.daemon_recycling_enabled) return;
+    idleTimer = setTimeout(onIdle, stage.config.idle_exit_seconds * 1000);
+    idleTimer.unref();
+  }
+  function onIdle(): void {
+    idleTimer = undefined;
+    if (busy() > 0 || stage.pipeline.isIdle?.() === false) {
+      touch();
+      return;
+    }
+    logger.log('info', 'idle; exiting so activation can restart on demand', {
+      idle_exit_seconds: stage.config.idle_exit_seconds,
+    });
+    emitter.emit('idle');
+  }
+  function busy(): number {
+    // One entry per connection, from accept until the pipeline has taken its record.
+    return inFlight.size;
+  }
+  touch();
+
+  async function reload(config: TelemetryConfig): Promise<ReloadReport> {
+    const old = stage;
+    const changed = Object.keys(config).filter(
+      (k) => old.config[k as keyof TelemetryConfig] !== config[k as keyof TelemetryConfig],
+    );
+    const needsRestart = changed.filter((k) => k === 'socket_path');
+    const next = await buildStage(config);
+    stage = next;
+    server.maxConnections = config.intake_max_connections;
+    // The old pipeline finishes what it already accepted; new records use the new one.
+    const r = retire(old)
+      .catch((error: unknown) =>
+        logger.log('err', 'error while retiring the old pipeline', { error: String(error) }),
+      )
+      .finally(() => retiring.delete(r));
+    retiring.add(r);
+    logger.log('notice', 'configuration reloaded', {
+      changed: changed.length > 0 ? changed.join(',') : 'none',
+    });
+    if (needsRestart.length > 0) {
+      logger.log('warning', 'socket_path changed: the new path takes effect only after a restart', {
+        current: bound.path,
+        configured: config.socket_path,
+      });
+    }
+    touch();
+    return { changed, needsRestart };
+  }
+
+  async function close(timeoutMs = 10_000): Promise<void> {
+    closing ??= (async () => {
+      if (idleTimer) clearTimeout(idleTimer);
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Connections already accepted may finish their frame; the deadline bounds them.
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      });
+      const drained = (async () => {
+        while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+        await retire(stage);
+        await Promise.allSettled([...retiring]);
+      })();
+      const outcome = await Promise.race([drained.then(() => 'drained' as const), deadline]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        logger.log('err', 'shutdown deadline passed; aborting in-flight work', {
+          connections: sockets.size,
+          in_flight: inFlight.size,
+        });
+        for (const s of sockets) s.destroy();
+      }
+      await stopped;
+      await bound.cleanup();
+    })();
+    return closing;
+  }
+
+  return Object.assign(emitter, {
+    get socketPath() {
+      return bound.path;
+    },
+    counters,
+    get config() {
+      return stage.config;
+    },
+    get machineId() {
+      return stage.machineId.current();
+    },
+    busy,
+    reload,
+    close,
+    [Symbol.asyncDispose]: () => close(),
+  });
+}

@@ -1,0 +1,157 @@
+// HTTP delivery with undici: one keep-alive Pool per (origin, CA) with bounded
+// connections, C's timeouts (5 s connect, 10 s total), no redirects, the v2 or
+// v3 wire API. Failures are classified, never thrown.
+import { readFileSync } from 'node:fs';
+import type { Logger } from '@telemetrics/libtelemetry/log';
+import { Pool } from 'undici';
+import type { TelemRecord } from '../record.ts';
+import type { DeliveryTarget, ResolveOverride } from './cfg-override.ts';
+import { classifyStatus } from './outcome.ts';
+import { buildV2Request } from './request-v2.ts';
+import { buildV3Request, chooseApi } from './request-v3.ts';
+import type { DeliveryOutcome, Sink } from './sink.ts';
+import { parseTidHeader } from './tid-header.ts';
+
+export interface HttpSinkOptions {
+  readonly target: DeliveryTarget;
+  readonly serverApi: 'v2' | 'v3' | 'auto';
+  readonly logger: Logger;
+  readonly resolveOverride?: ResolveOverride | undefined;
+  /** Connections per origin. */
+  readonly connections?: number;
+  readonly connectTimeoutMs?: number;
+  readonly totalTimeoutMs?: number;
+  readonly now?: () => number;
+}
+
+const MAX_POOLS = 8;
+
+interface Prepared {
+  readonly pool: Pool;
+  readonly path: string;
+  readonly api: 'v2' | 'v3';
+  readonly tid: ReturnType<typeof parseTidHeader>;
+}
+
+export function createHttpSink(options: HttpSinkOptions): Sink {
+  const { logger } = options;
+  const connectTimeout = options.connectTimeoutMs ?? 5000;
+  const totalTimeout = options.totalTimeoutMs ?? 10_000;
+  const now = options.now ?? Date.now;
+  const pools = new Map<string, Pool>();
+  const warned = new Set<string>();
+  let closed = false;
+
+  function warnOnce(key: string, message: string, fields: Record<string, string>): void {
+    if (warned.has(key)) return;
+    warned.add(key);
+    logger.log('warning', message, fields);
+  }
+
+  function readCa(cainfo: string): string | undefined {
+    if (cainfo === '') return undefined;
+    try {
+      return readFileSync(cainfo, 'latin1');
+    } catch (error) {
+      // C silently falls back to the system bundle when the file is missing; we say so once.
+      warnOnce(`ca:${cainfo}`, 'cainfo file unreadable; using the system CA bundle', {
+        path: cainfo,
+        errno: String((error as NodeJS.ErrnoException).code),
+      });
+      return undefined;
+    }
+  }
+
+  function prepare(target: DeliveryTarget): Prepared | string {
+    let url: URL;
+    try {
+      url = new URL(target.server);
+    } catch {
+      return `server ${JSON.stringify(target.server)} is not a URL`;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      return `server scheme ${url.protocol} unsupported`;
+    const key = `${url.origin}\0${target.cainfo}`;
+    let pool = pools.get(key);
+    if (pool) {
+      pools.delete(key); // re-insert: most recently used last
+    } else {
+      const ca = url.protocol === 'https:' ? readCa(target.cainfo) : undefined;
+      pool = new Pool(url.origin, {
+        connections: options.connections ?? 4,
+        keepAliveTimeout: 30_000,
+        headersTimeout: totalTimeout,
+        bodyTimeout: totalTimeout,
+        connect: ca === undefined ? { timeout: connectTimeout } : { timeout: connectTimeout, ca },
+      });
+      if (pools.size >= MAX_POOLS) {
+        const [oldKey, oldPool] = pools.entries().next().value as [string, Pool];
+        pools.delete(oldKey);
+        void oldPool.close().catch(() => {});
+      }
+    }
+    pools.set(key, pool);
+    const tid = parseTidHeader(target.tidheader);
+    if (!tid && target.tidheader !== '') {
+      warnOnce(`tid:${target.tidheader}`, 'tidheader is not a "Name: value" header line; not sent', {
+        tidheader: target.tidheader,
+      });
+    }
+    return {
+      pool,
+      path: `${url.pathname}${url.search}`,
+      api: chooseApi(options.serverApi, target.server),
+      tid,
+    };
+  }
+
+  async function deliver(record: TelemRecord, signal?: AbortSignal): Promise<DeliveryOutcome> {
+    if (closed) return { kind: 'retryable', reason: 'sink closed' };
+    let target = options.target;
+    if (record.cfgPath !== undefined && options.resolveOverride) {
+      target = (await options.resolveOverride(record.cfgPath)) ?? options.target;
+    }
+    const prepared = prepare(target);
+    if (typeof prepared === 'string') return { kind: 'retryable', reason: prepared };
+    const request =
+      prepared.api === 'v3' ? buildV3Request(record, prepared.tid) : buildV2Request(record, prepared.tid);
+    const flat: string[] = [];
+    for (const h of request.headers) flat.push(h.name, h.value);
+    const timeout = AbortSignal.timeout(totalTimeout);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    try {
+      const response = await prepared.pool.request({
+        path: prepared.path,
+        method: 'POST',
+        headers: flat,
+        body: request.body,
+        signal: combined,
+      });
+      // C reads and discards the body; draining lets the connection be reused.
+      await response.body.dump({ limit: 65_536, signal: combined }).catch(() => {});
+      const retryAfter = response.headers['retry-after'];
+      return classifyStatus(
+        response.statusCode,
+        Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+        now(),
+      );
+    } catch (error) {
+      const err = error as Error & { code?: string };
+      const reason = timeout.aborted
+        ? `timeout after ${totalTimeout} ms`
+        : `${err.code ?? err.name}: ${err.message}`;
+      return { kind: 'retryable', reason };
+    }
+  }
+
+  return {
+    deliver,
+    async close() {
+      if (closed) return;
+      closed = true;
+      const all = [...pools.values()];
+      pools.clear();
+      await Promise.allSettled(all.map((p) => p.close()));
+    },
+  };
+}

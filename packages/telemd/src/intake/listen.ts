@@ -1,0 +1,142 @@
+// The listening socket: either inherited from systemd socket activation (fd 3)
+// or created at socket_path with mode 0666 like C (spec 2.1). A stale socket
+// file is removed only after proving nobody listens on it; a regular file or a
+// live daemon's socket is never touched.
+import { promises as fs } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { Logger } from '@telemetrics/libtelemetry/log';
+import { TelemdError, TelemdErrorCodes } from '../errors.ts';
+
+/** First fd passed by systemd (SD_LISTEN_FDS_START). */
+export const SD_LISTEN_FDS_START = 3;
+
+/**
+ * sd_listen_fds(): the inherited fd when LISTEN_PID is this process and
+ * LISTEN_FDS >= 1, else undefined. Pure; main.ts passes process.env and unsets
+ * the variables afterwards so children do not inherit them.
+ */
+export function socketActivationFd(
+  env: Readonly<Record<string, string | undefined>>,
+  pid: number,
+): number | undefined {
+  const listenPid = env.LISTEN_PID;
+  const listenFds = env.LISTEN_FDS;
+  if (listenPid === undefined || listenFds === undefined) return undefined;
+  if (!/^\d+$/.test(listenPid) || Number(listenPid) !== pid) return undefined;
+  if (!/^\d+$/.test(listenFds) || Number(listenFds) < 1) return undefined;
+  return SD_LISTEN_FDS_START;
+}
+
+export interface BoundSocket {
+  readonly kind: 'path' | 'activated';
+  /** The path we created (and remove at close), or the configured one when activated. */
+  readonly path: string;
+  /** Remove the socket file we created, if it is still ours. Idempotent. */
+  cleanup(): Promise<void>;
+}
+
+function probe(socketPath: string): Promise<'live' | 'stale' | 'unknown'> {
+  return new Promise((resolve) => {
+    const client = net.connect(socketPath);
+    client.once('connect', () => {
+      client.destroy();
+      resolve('live');
+    });
+    client.once('error', (error: NodeJS.ErrnoException) => {
+      resolve(error.code === 'ECONNREFUSED' ? 'stale' : 'unknown');
+    });
+  });
+}
+
+function listenOn(server: net.Server, arg: string | { fd: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(error);
+    server.once('error', onError);
+    const done = (): void => {
+      server.off('error', onError);
+      resolve();
+    };
+    if (typeof arg === 'string') server.listen({ path: arg, backlog: 511 }, done);
+    else server.listen({ fd: arg.fd, backlog: 511 }, done);
+  });
+}
+
+export async function bindListener(
+  server: net.Server,
+  options: {
+    readonly socketPath: string;
+    readonly inheritedFd?: number | undefined;
+    readonly logger: Logger;
+  },
+): Promise<BoundSocket> {
+  const { socketPath, logger } = options;
+  if (options.inheritedFd !== undefined) {
+    try {
+      await listenOn(server, { fd: options.inheritedFd });
+    } catch (error) {
+      throw new TelemdError(
+        TelemdErrorCodes.TELEMD_SOCKET_LISTEN,
+        `cannot listen on inherited fd ${options.inheritedFd}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    logger.log('info', 'listening on the socket passed by systemd', { fd: options.inheritedFd });
+    return { kind: 'activated', path: socketPath, cleanup: async () => {} };
+  }
+  const dir = path.dirname(socketPath);
+  const dirStat = await fs.stat(dir).catch(() => undefined);
+  if (!dirStat?.isDirectory()) {
+    throw new TelemdError(
+      TelemdErrorCodes.TELEMD_SOCKET_DIR,
+      `socket directory ${dir} does not exist (create it, or set socket_path)`,
+    );
+  }
+  const existing = await fs.lstat(socketPath).catch(() => undefined);
+  if (existing) {
+    if (!existing.isSocket()) {
+      throw new TelemdError(
+        TelemdErrorCodes.TELEMD_SOCKET_NOT_SOCKET,
+        `${socketPath} exists and is not a socket; not removing it`,
+      );
+    }
+    const state = await probe(socketPath);
+    if (state === 'live') {
+      throw new TelemdError(
+        TelemdErrorCodes.TELEMD_SOCKET_IN_USE,
+        `another process is listening on ${socketPath}`,
+      );
+    }
+    if (state === 'stale') {
+      await fs.unlink(socketPath).catch(() => {});
+      logger.log('notice', 'removed a stale socket file', { path: socketPath });
+    }
+  }
+  try {
+    await listenOn(server, socketPath);
+    // Any local user may submit records, as with C's chmod 0666 (spec 2.1).
+    await fs.chmod(socketPath, 0o666);
+  } catch (error) {
+    throw new TelemdError(
+      TelemdErrorCodes.TELEMD_SOCKET_LISTEN,
+      `cannot listen on ${socketPath}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const ours = await fs.lstat(socketPath);
+  let cleaned = false;
+  logger.log('info', 'listening', { path: socketPath });
+  return {
+    kind: 'path',
+    path: socketPath,
+    async cleanup() {
+      if (cleaned) return;
+      cleaned = true;
+      const now = await fs.lstat(socketPath).catch(() => undefined);
+      // Only our own inode: a newer daemon may already have replaced it.
+      if (now?.isSocket() && now.ino === ours.ino && now.dev === ours.dev) {
+        await fs.unlink(socketPath).catch(() => {});
+      }
+    },
+  };
+}

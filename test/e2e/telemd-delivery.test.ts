@@ -1,0 +1,226 @@
+// telemd delivery against the reference collector on 127.0.0.1: failures are
+// classified and logged (never silently lost), HTTPS with a test CA through
+// cainfo, per-record CFG: overrides only from root-owned files, reload and
+// close without losing accepted records.
+import assert from 'node:assert/strict';
+import diagnostics_channel from 'node:diagnostics_channel';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { test } from 'node:test';
+import { loadConfig } from '@telemetrics/libtelemetry/config';
+import { decodeFrame, encodeFrame, type RecordHeaders } from '@telemetrics/libtelemetry/wire';
+import type { DeliveryOutcome } from '../../packages/telemd/src/deliver/sink.ts';
+import { Channels } from '../../packages/telemd/src/metrics.ts';
+import type { TelemRecord } from '../../packages/telemd/src/record.ts';
+import { startCollector } from '../helpers/collector.ts';
+import { renderConfig, sendFrame, startTestDaemon, testConfig, waitUntil } from '../helpers/telemd.ts';
+import { readVector } from '../helpers/vectors.ts';
+
+let seq = 0x1000;
+function frame(overrides: Partial<Record<keyof RecordHeaders, string>> = {}, cfgPath?: string) {
+  const d = decodeFrame(readVector('socket/v2.4.3-hprobe.bin'));
+  assert.ok(d.ok);
+  const event_id = (++seq).toString(16).padStart(32, '0');
+  const headers = { ...d.value.headers, event_id, ...overrides };
+  return { bytes: encodeFrame({ headers, payload: Buffer.from('hello\n'), cfgPath }), event_id };
+}
+
+interface Failure {
+  record: TelemRecord;
+  outcome: DeliveryOutcome;
+}
+
+/** Resolves with the failure published for `eventId`. */
+function failureOf(eventId: string): Promise<Failure> {
+  return new Promise((resolve) => {
+    const onMessage = (message: unknown): void => {
+      const m = message as Failure;
+      if (m.record.headers.event_id !== eventId) return;
+      diagnostics_channel.unsubscribe(Channels.failed, onMessage);
+      resolve(m);
+    };
+    diagnostics_channel.subscribe(Channels.failed, onMessage);
+  });
+}
+
+const FAULTS = [
+  ['500', { status: 500 }, 'retryable', 500],
+  ['503 with Retry-After', { status: 503, retryAfter: '7' }, 'retryable', 503],
+  ['400', { status: 400 }, 'permanent', 400],
+  ['reset', { reset: true }, 'retryable', undefined],
+] as const;
+
+for (const [name, fault, kind, status] of FAULTS) {
+  test(`collector answers ${name}: the record is logged at err with its event id`, async () => {
+    await using collector = await startCollector();
+    collector.respondWith(fault);
+    await using d = await startTestDaemon({ server: collector.v2Url });
+    const f = frame();
+    const failed = failureOf(f.event_id);
+    await sendFrame(d.socketPath, f.bytes);
+    const { outcome } = await failed;
+    assert.equal(outcome.kind, kind);
+    assert.equal('status' in outcome ? outcome.status : undefined, status);
+    if (name === '503 with Retry-After')
+      assert.equal(outcome.kind === 'retryable' && outcome.retryAfterMs, 7000);
+    assert.ok(d.logger.lines.some((l) => l.startsWith('<3>record not delivered') && l.includes(f.event_id)));
+    assert.equal(d.daemon.counters.failed, 1);
+  });
+}
+
+test('collector hangs past delivery_timeout_ms: timeout, logged', async () => {
+  await using collector = await startCollector();
+  collector.respondWith({ hang: true });
+  await using d = await startTestDaemon({ server: collector.v2Url, delivery_timeout_ms: 300 });
+  const f = frame();
+  const failed = failureOf(f.event_id);
+  await sendFrame(d.socketPath, f.bytes);
+  const { outcome } = await failed;
+  assert.equal(outcome.kind, 'retryable');
+  assert.match(outcome.kind === 'retryable' ? outcome.reason : '', /timeout|Timeout/);
+  assert.ok(d.logger.lines.some((l) => l.startsWith('<3>') && l.includes(f.event_id)));
+});
+
+test('collector down: connection refused, logged', async () => {
+  const collector = await startCollector();
+  const url = collector.v2Url;
+  await collector.close();
+  await using d = await startTestDaemon({ server: url });
+  const f = frame();
+  const failed = failureOf(f.event_id);
+  await sendFrame(d.socketPath, f.bytes);
+  const { outcome } = await failed;
+  assert.equal(outcome.kind, 'retryable');
+  assert.match(outcome.kind === 'retryable' ? outcome.reason : '', /ECONNREFUSED/);
+});
+
+test('HTTPS with a self-signed CA via cainfo; without it the certificate is refused', async (t) => {
+  await using collector = await startCollector({ tls: true });
+  if (!collector.caFile) {
+    t.skip('openssl is not available to make a test CA');
+    return;
+  }
+  await using d = await startTestDaemon({ server: collector.v2Url, cainfo: collector.caFile });
+  await sendFrame(d.socketPath, frame().bytes);
+  const [record] = await collector.waitForRecords(1);
+  assert.equal(record!.machine_id, d.daemon.machineId);
+
+  await using plain = await startTestDaemon({ server: collector.v2Url });
+  const f = frame();
+  const failed = failureOf(f.event_id);
+  await sendFrame(plain.socketPath, f.bytes);
+  const { outcome } = await failed;
+  assert.equal(outcome.kind, 'retryable');
+  assert.match(outcome.kind === 'retryable' ? outcome.reason : '', /CERT|certificate|self.signed/i);
+});
+
+test('record_server_delivery_enabled=false: nothing is posted', async () => {
+  await using collector = await startCollector();
+  await using d = await startTestDaemon({ server: collector.v2Url, record_server_delivery_enabled: false });
+  await sendFrame(d.socketPath, frame().bytes);
+  await d.nextAccepted(1);
+  await waitUntil(() => d.daemon.counters.kept === 1, 'the record to be kept');
+  assert.equal(collector.requests.length, 0);
+});
+
+test('CFG: override applies server and tidheader for that record only, and only from a root-owned file', async (t) => {
+  if (process.getuid?.() !== 0) {
+    t.skip('needs root to own the override file as root and to chown it away');
+    return;
+  }
+  await using main = await startCollector();
+  await using staging = await startCollector({ tid: 'staging-tid' });
+  await using d = await startTestDaemon(
+    { server: main.v2Url },
+    {
+      loadOverride: async (p) => {
+        const { config } = await loadConfig({ configFile: p });
+        return { server: config.server, tidheader: config.tidheader, cainfo: config.cainfo };
+      },
+    },
+  );
+  const override = path.join(d.dir, 'custom.conf');
+  fs.writeFileSync(
+    override,
+    renderConfig({
+      server: staging.v2Url,
+      tidheader: 'X-Telemetry-TID: staging-tid',
+      socket_path: '/elsewhere',
+    }),
+  );
+  await sendFrame(d.socketPath, frame({}, override).bytes);
+  const [viaOverride] = await staging.waitForRecords(1);
+  assert.equal(viaOverride!.classification, 'org.clearlinux/hello/world');
+  // The next record without CFG: goes to the main server again.
+  await sendFrame(d.socketPath, frame().bytes);
+  await main.waitForRecords(1);
+  // Not owned by root: ignored with a warning, main config used.
+  fs.chownSync(override, 65534, 65534);
+  await sendFrame(d.socketPath, frame({}, override).bytes);
+  await main.waitForRecords(2);
+  assert.equal(staging.records.length, 1);
+  assert.ok(d.logger.lines.some((l) => l.startsWith('<4>CFG: override ignored') && l.includes('uid=65534')));
+  // Missing override file: logged, main config (C deleted such records unsent, BUG-30).
+  await sendFrame(d.socketPath, frame({}, path.join(d.dir, 'missing.conf')).bytes);
+  await main.waitForRecords(3);
+});
+
+test('reload swaps the collector without dropping an open connection', async () => {
+  await using first = await startCollector();
+  await using second = await startCollector();
+  await using d = await startTestDaemon({ server: first.v2Url });
+  const f = frame();
+  const socket = net.connect(d.socketPath);
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(f.bytes.subarray(0, 100));
+  const report = await d.daemon.reload(testConfig(d.dir, { server: second.v2Url }));
+  assert.deepEqual(report.changed, ['server']);
+  socket.end(f.bytes.subarray(100));
+  const [record] = await second.waitForRecords(1);
+  assert.equal(record!.event_id, f.event_id);
+  assert.equal(first.records.length, 0);
+  assert.ok(d.logger.lines.some((l) => l.includes('configuration reloaded') && l.includes('changed=server')));
+});
+
+test('close() finishes a frame still arriving and its delivery before resolving', async () => {
+  await using collector = await startCollector();
+  await using d = await startTestDaemon({ server: collector.v2Url });
+  const f = frame();
+  const socket = net.connect(d.socketPath);
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(f.bytes.subarray(0, 10));
+  await waitUntil(() => d.daemon.busy() === 1, 'the connection to be open at the daemon');
+  const closing = d.daemon.close(10_000);
+  socket.end(f.bytes.subarray(10));
+  await closing;
+  assert.equal(collector.records.length, 1);
+  assert.equal(collector.records[0]!.event_id, f.event_id);
+});
+
+test('idle exit waits while the pipeline reports queued work (isIdle)', async () => {
+  let queued = true;
+  let idleChecks = 0;
+  await using d = await startTestDaemon(
+    { daemon_recycling_enabled: true, idle_exit_seconds: 1 },
+    {
+      // A pipeline stub stands in for the spool: only its isIdle() answer matters here.
+      createPipeline: () => ({
+        accept: async () => {},
+        close: async () => {},
+        isIdle: () => {
+          idleChecks++;
+          return !queued;
+        },
+      }),
+    },
+  );
+  let idle = false;
+  d.daemon.once('idle', () => {
+    idle = true;
+  });
+  await waitUntil(() => idleChecks >= 1, 'the first idle check', 5000);
+  assert.equal(idle, false, 'no idle exit while work is queued');
+  queued = false;
+  await waitUntil(() => idle, 'the idle event once the queue is empty', 5000);
+});

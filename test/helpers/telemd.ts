@@ -1,0 +1,229 @@
+// telemd for tests, as `await using` resources:
+//
+//   await using d = await startTestDaemon({ server: collector.v2Url });   // in-process daemon
+//   await sendFrame(d.socketPath, readVector('socket/v2.4.3-hprobe.bin'));
+//   const [record] = await d.nextAccepted(1);
+//
+//   await using p = await spawnTelemd({ server: collector.v2Url });       // built dist/main.js
+//   await p.waitForLog(/telemd started/);
+//
+// Every instance gets a fresh temp dir holding its socket, machine id,
+// spool and journal paths; the config is DEFAULT_CONFIG plus the overrides.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { DEFAULT_CONFIG, formatConfigValue, type TelemetryConfig } from '@telemetrics/libtelemetry/config';
+import { createMemoryLogger, type Logger } from '@telemetrics/libtelemetry/log';
+import { type Daemon, type DaemonOptions, startDaemon } from '../../packages/telemd/src/daemon.ts';
+import type { TelemRecord } from '../../packages/telemd/src/record.ts';
+import { binPath } from './run-bin.ts';
+
+export const TELEMD_MAIN = binPath('packages/telemd/dist/main.js');
+
+export function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'telem-'));
+}
+
+/** A config rooted in `dir`: socket, state and logs there; recycling off unless asked. */
+export function testConfig(dir: string, overrides: Partial<TelemetryConfig> = {}): TelemetryConfig {
+  return {
+    ...DEFAULT_CONFIG,
+    socket_path: path.join(dir, 'telem-0'),
+    spool_dir: path.join(dir, 'spool'),
+    opt_in_file: path.join(dir, 'opt-in'),
+    static_machine_id_file: path.join(dir, 'static-machine-id'),
+    machine_id_file: path.join(dir, 'machine_id'),
+    journal_file: path.join(dir, 'journal'),
+    record_retention_dir: path.join(dir, 'records'),
+    daemon_recycling_enabled: false,
+    ...overrides,
+  };
+}
+
+/** INI text for a config, as the C parser reads it (`\` escaped, `\s` for a leading space). */
+export function renderConfig(config: Partial<TelemetryConfig>): string {
+  let out = '[settings]\n';
+  for (const [key, value] of Object.entries(config)) {
+    const text = formatConfigValue(value as TelemetryConfig[keyof TelemetryConfig]).replaceAll('\\', '\\\\');
+    out += `${key}=${text}\n`;
+  }
+  return out;
+}
+
+/** Wait until `predicate` holds, polling; rejects after `timeoutMs` with `what`. */
+export async function waitUntil(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!predicate()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+export interface TestDaemon extends AsyncDisposable {
+  readonly daemon: Daemon;
+  readonly dir: string;
+  readonly socketPath: string;
+  readonly logger: ReturnType<typeof createMemoryLogger>;
+  readonly accepted: TelemRecord[];
+  readonly rejected: { code: string; detail: string; bytes: number }[];
+  nextAccepted(n: number, timeoutMs?: number): Promise<TelemRecord[]>;
+  nextRejected(n: number, timeoutMs?: number): Promise<{ code: string; detail: string; bytes: number }[]>;
+}
+
+export async function startTestDaemon(
+  overrides: Partial<TelemetryConfig> = {},
+  options: Partial<Omit<DaemonOptions, 'config' | 'logger'>> & { logger?: Logger } = {},
+): Promise<TestDaemon> {
+  const dir = tempDir();
+  const logger = createMemoryLogger();
+  const config = testConfig(dir, overrides);
+  let daemon: Daemon;
+  try {
+    daemon = await startDaemon({
+      // The vectors' capture machine had no DMI; tests fake the facts rather than read this host.
+      readHostFacts: async () => ({ arch: 'x86_64', kernel_version: '6.1.0-test', cpu_model: 'Test CPU' }),
+      ...options,
+      config,
+      logger: options.logger ?? logger,
+    });
+  } catch (error) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const accepted: TelemRecord[] = [];
+  const rejected: { code: string; detail: string; bytes: number }[] = [];
+  daemon.on('accepted', (r) => accepted.push(r));
+  daemon.on('rejected', (r) => rejected.push(r));
+  return {
+    daemon,
+    dir,
+    socketPath: config.socket_path,
+    logger,
+    accepted,
+    rejected,
+    async nextAccepted(n, timeoutMs) {
+      await waitUntil(() => accepted.length >= n, `${n} accepted records`, timeoutMs);
+      return accepted;
+    },
+    async nextRejected(n, timeoutMs) {
+      await waitUntil(() => rejected.length >= n, `${n} rejected frames`, timeoutMs);
+      return rejected;
+    },
+    async [Symbol.asyncDispose]() {
+      await daemon.close(5000);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Connect, write `chunks` (waiting `delayMs` between them), then close; as a C probe does. */
+export async function sendFrame(
+  socketPath: string,
+  data: Uint8Array | readonly Uint8Array[],
+  options: { readonly delayMs?: number; readonly end?: boolean } = {},
+): Promise<void> {
+  const chunks = data instanceof Uint8Array ? [data] : data;
+  const socket = net.connect(socketPath);
+  socket.on('error', () => {}); // the daemon may close first (e.g. an oversize frame); like C's EPIPE
+  await once(socket, 'connect');
+  for (let i = 0; i < chunks.length; i++) {
+    if (i > 0 && options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+    if (socket.destroyed) break;
+    await new Promise<void>((resolve) => socket.write(chunks[i]!, () => resolve()));
+  }
+  if (options.end === false) return;
+  socket.end();
+  if (!socket.destroyed) await once(socket, 'close');
+}
+
+export interface SpawnedTelemd extends AsyncDisposable {
+  readonly child: ChildProcess;
+  readonly dir: string;
+  readonly configFile: string;
+  readonly socketPath: string;
+  /** stderr so far. */
+  readonly log: () => string;
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the exit code once the process has exited. */
+  readonly exited: Promise<number | null>;
+  rewriteConfig(overrides: Partial<TelemetryConfig>): void;
+}
+
+/**
+ * Spawn the built daemon with a fresh config file. `wrap` runs it under
+ * another program (e.g. systemd-socket-activate); `waitReady: false` skips
+ * waiting for the start line (for tests of failing starts).
+ */
+export async function spawnTelemd(
+  overrides: Partial<TelemetryConfig> = {},
+  options: {
+    readonly args?: readonly string[];
+    readonly wrap?: readonly string[];
+    readonly waitReady?: boolean;
+  } = {},
+): Promise<SpawnedTelemd> {
+  const dir = tempDir();
+  const configFile = path.join(dir, 'telemetrics.conf');
+  let current = { ...testConfig(dir), ...overrides };
+  fs.writeFileSync(configFile, renderConfig(current));
+  const argv = [TELEMD_MAIN, '-f', configFile, ...(options.args ?? [])];
+  const [cmd, ...args] = options.wrap
+    ? [...options.wrap, process.execPath, ...argv]
+    : [process.execPath, ...argv];
+  const child = spawn(cmd!, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '' },
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  child.stdout!.resume();
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const waitForLog = async (pattern: RegExp, timeoutMs = 10_000): Promise<string> => {
+    const deadline = performance.now() + timeoutMs;
+    let done = false;
+    void exited.then(() => {
+      done = true;
+    });
+    for (;;) {
+      const line = stderr.split('\n').find((l) => pattern.test(l));
+      if (line !== undefined) return line;
+      if (done) throw new Error(`telemd exited before logging ${pattern}:\n${stderr}`);
+      if (performance.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+  const handle: SpawnedTelemd = {
+    child,
+    dir,
+    configFile,
+    socketPath: current.socket_path,
+    log: () => stderr,
+    waitForLog,
+    exited,
+    rewriteConfig(next) {
+      current = { ...current, ...next };
+      fs.writeFileSync(configFile, renderConfig(current));
+    },
+    async [Symbol.asyncDispose]() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  if (options.waitReady !== false) {
+    try {
+      await waitForLog(/telemd started/);
+    } catch (error) {
+      await handle[Symbol.asyncDispose]();
+      throw error;
+    }
+  }
+  return handle;
+}

@@ -3,7 +3,15 @@
 // byte for byte only when this machine has the same libc (build id below);
 // otherwise the program's own frames are compared and libc must be untrusted.
 import assert from 'node:assert/strict';
-import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -115,6 +123,29 @@ describe('crash vectors', () => {
     const frames = (p: string): string[] =>
       p.split('\n').filter((l) => l.includes('[/usr/bin/crashme-g]') && !l.includes('_start'));
     assert.deepEqual(frames(payload), frames(expected));
+  });
+
+  it('a core read by descriptor (positional reads, as -c does) gives the same payload as the stream', async () => {
+    const fd = openSync(path.join(dir, 'crashme-mt.core'), 'r');
+    try {
+      const byFd = await analyzeStream(
+        { fd },
+        {
+          processName: 'crashme-mt',
+          processPath: '!usr!bin!crashme-mt',
+          signal: 11,
+          deadlineMs: performance.now() + 60_000,
+          files: {
+            pathMap: new Map([['/usr/bin/crashme-mt', vectorPath('crash/bin/crashme-mt')]]),
+            debugRoots: [DEBUG_ROOT],
+          },
+        },
+      );
+      assert.ok(byFd.ok);
+      assert.equal(byFd.report.payload, await run('crashme-mt'));
+    } finally {
+      closeSync(fd);
+    }
   });
 
   it('v2.3.5 and v2.4.3 payloads are identical, so one reproduction covers both', () => {

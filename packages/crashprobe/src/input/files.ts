@@ -15,6 +15,29 @@ export interface FileOpenerOptions {
   readonly debugRoots: readonly string[];
 }
 
+/** Positional reads of an open regular file of `size` bytes; short at the end, empty on errors. */
+export function fdSource(fd: number, size: number): ByteSource {
+  return {
+    size,
+    read: (offset, length) => {
+      const start = Math.max(0, Math.min(offset, size));
+      const len = Math.max(0, Math.min(length, size - start));
+      const buf = new Uint8Array(len);
+      let got = 0;
+      try {
+        while (got < len) {
+          const n = readSync(fd, buf, got, len - got, start + got);
+          if (n <= 0) break;
+          got += n;
+        }
+      } catch {
+        // an I/O error ends the read: the caller sees fewer bytes
+      }
+      return buf.subarray(0, got);
+    },
+  };
+}
+
 export class FileOpener implements ModuleOpener, Disposable {
   private readonly opts: FileOpenerOptions;
   private readonly fds: number[] = [];
@@ -50,25 +73,7 @@ export class FileOpener implements ModuleOpener, Disposable {
     } catch {
       return undefined;
     }
-    return {
-      size,
-      read: (offset, length) => {
-        const start = Math.max(0, Math.min(offset, size));
-        const len = Math.max(0, Math.min(length, size - start));
-        const buf = new Uint8Array(len);
-        let got = 0;
-        try {
-          while (got < len) {
-            const n = readSync(fd, buf, got, len - got, start + got);
-            if (n <= 0) break;
-            got += n;
-          }
-        } catch {
-          return buf.subarray(0, got);
-        }
-        return buf.subarray(0, got);
-      },
-    };
+    return fdSource(fd, size);
   }
 
   openModule(p: string): ByteSource | undefined {

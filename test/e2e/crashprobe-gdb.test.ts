@@ -130,6 +130,30 @@ __attribute__((noinline)) int call_lib(void) { return lib_entry(0); }
 int main(void) { return call_lib(); }
 `;
 
+// Three threads spend nearly all their time inside the vDSO (clock_gettime's
+// fast path), which is no file: it must be read from the core, as libdwfl does.
+const VDSO = `
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+#include <stdatomic.h>
+static atomic_int ready;
+__attribute__((noinline)) void spin_clock(void) {
+  struct timespec ts; atomic_fetch_add(&ready, 1);
+  for (;;) clock_gettime(CLOCK_MONOTONIC, &ts);
+}
+__attribute__((noinline)) static void *spinner(void *a) { spin_clock(); return a; }
+__attribute__((noinline)) void fault_now(volatile int *p) { *p = 1; }
+int main(void) {
+  pthread_t t[3];
+  for (int i = 0; i < 3; i++) pthread_create(&t[i], 0, spinner, 0);
+  while (atomic_load(&ready) < 3) usleep(1000);
+  usleep(20000);
+  fault_now(0);
+  return 0;
+}
+`;
+
 const CHAIN_OWN = ['item_length', 'process_list', 'run_job', 'main'];
 
 const CASES: Case[] = [
@@ -159,6 +183,12 @@ const CASES: Case[] = [
     source: SIGNAL,
     flags: ['-O0', '-g'],
     own: ['in_handler', 'handler', '__restore_rt', 'main'],
+  },
+  {
+    name: 'c-vdso-threads',
+    source: VDSO,
+    flags: ['-O0', '-g', '-pthread'],
+    own: ['spin_clock', 'spinner', 'fault_now', 'main'],
   },
   { name: 'c-abort', source: ABORT, flags: ['-O0', '-g'], own: ['give_up', 'main'] },
   {

@@ -2,7 +2,8 @@
 // load bias, the build id the core remembers (from the first page the kernel
 // dumped), and, once a file on disk proved to be that build, its symbols, CFI
 // and line tables, read lazily. Pure: files come through a ModuleOpener.
-import type { CoreImage, CoreMemory } from './elf/core.ts';
+import { AT_SYSINFO_EHDR, type CoreImage, type CoreMemory, MAX_VDSO_BYTES } from './elf/core.ts';
+import { strAt } from './dwarf/cursor.ts';
 import { parseElfHeader } from './elf/header.ts';
 import { type ByteSource, ElfImage } from './elf/image.ts';
 import { findBuildId, parseNotes } from './elf/notes.ts';
@@ -50,6 +51,8 @@ export interface Module {
   readonly base: number;
   readonly coreBuildId: string | undefined;
   readonly isMain: boolean;
+  /** For the vDSO: its image, read from the core's memory (file offsets equal vaddr offsets). */
+  readonly memoryImage?: ByteSource | undefined;
 }
 
 export function basename(p: string): string {
@@ -108,7 +111,64 @@ export function describeModules(core: CoreImage): Module[] {
       isMain,
     });
   }
+  const vdso = vdsoModule(core);
+  if (vdso !== undefined && !out.some((m) => vdso.start < m.end && m.start < vdso.end)) out.push(vdso);
   return out.sort((a, b) => a.start - b.start);
+}
+
+/** The vDSO as a module whose bytes come from the core (libdwfl reports it by its soname). */
+function vdsoModule(core: CoreImage): Module | undefined {
+  const base = core.notes.auxv.get(AT_SYSINFO_EHDR);
+  if (base === undefined || isElfInMemory(core.memory, base) !== true) return undefined;
+  // Its extent comes from its own program headers (it is linked at 0); the kept
+  // memory may run on into the next mapping.
+  const page = core.memory.read(base, PAGE);
+  if (page === undefined) return undefined;
+  const h = parseElfHeader(page);
+  const ph = h.ok ? parseProgramHeaders(h.value, page) : undefined;
+  if (ph === undefined || !ph.ok) return undefined;
+  let size = 0;
+  for (const p of ph.value) if (p.type === PT_LOAD) size = Math.max(size, p.vaddr + p.filesz);
+  size = Math.ceil(size / PAGE) * PAGE;
+  if (size === 0 || size > MAX_VDSO_BYTES || core.memory.read(base, size) === undefined) return undefined;
+  const source: ByteSource = {
+    size,
+    read: (offset, length) => {
+      const start = Math.max(0, Math.min(offset, size));
+      const len = Math.max(0, Math.min(length, size - start));
+      return core.memory.read(base + start, len) ?? new Uint8Array(0);
+    },
+  };
+  const img = ElfImage.open(source);
+  const soname = img.ok ? dynamicSoname(img.value) : undefined;
+  return {
+    name: soname ?? 'linux-vdso.so.1',
+    path: '[vdso]',
+    start: base,
+    end: base + size,
+    base,
+    coreBuildId: undefined,
+    isMain: false,
+    memoryImage: source,
+  };
+}
+
+const DT_SONAME = 14;
+
+function dynamicSoname(img: ElfImage): string | undefined {
+  const dyn = img.sectionBytes('.dynamic');
+  const str = img.sectionBytes('.dynstr');
+  if (dyn === undefined || str === undefined) return undefined;
+  const v = new DataView(dyn.buffer, dyn.byteOffset, dyn.byteLength);
+  for (let i = 0; i + 16 <= dyn.length; i += 16) {
+    const tag = v.getBigUint64(i, true);
+    if (tag === 0n) break;
+    if (tag === BigInt(DT_SONAME)) {
+      const off = v.getBigUint64(i + 8, true);
+      return off < BigInt(str.length) ? strAt(str, Number(off)) : undefined;
+    }
+  }
+  return undefined;
 }
 
 export interface CfiLookup {
@@ -149,7 +209,7 @@ export class LoadedModule {
   image(): ElfImage | null {
     if (this.mainImage !== undefined) return this.mainImage;
     this.mainImage = null;
-    const src = this.opener.openModule(this.desc.path);
+    const src = this.desc.memoryImage ?? this.opener.openModule(this.desc.path);
     if (src === undefined) {
       this.untrustedReason = 'file not found';
       return null;

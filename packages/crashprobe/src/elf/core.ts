@@ -41,6 +41,10 @@ export const DEFAULT_CORE_LIMITS: CoreLimits = {
 };
 
 const PAGE = 4096;
+/** auxv: address of the vDSO's ELF header. */
+export const AT_SYSINFO_EHDR = 33;
+/** Bytes of the vDSO image kept (x86_64's is 2 pages; the segment end bounds it too). */
+export const MAX_VDSO_BYTES = 64 * 1024;
 
 export interface CoreNotes {
   readonly threads: readonly PrStatus[];
@@ -129,6 +133,10 @@ export function planCore(
   for (const f of notes.files) {
     if (f.fileOffset === 0) wanted.push({ start: f.start, end: f.start + PAGE, priority: 1 });
   }
+  // The vDSO is no file: its whole image (a few pages, with .eh_frame and
+  // .dynsym) is in the core, and threads are often stopped inside it.
+  const vdso = notes.auxv.get(AT_SYSINFO_EHDR);
+  if (vdso !== undefined) wanted.push({ start: vdso, end: vdso + MAX_VDSO_BYTES, priority: 1 });
   const out: KeepRange[] = [];
   let budget = limits.keepBudgetBytes;
   // Stacks first (the crashing thread is first in the notes), then build-id pages.

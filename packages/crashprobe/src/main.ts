@@ -119,8 +119,9 @@ async function run(argv: string[]): Promise<number> {
     return 1;
   }
 
+  const user = args.user ?? extraKey(config, 'crashprobe_user') ?? DEFAULT_USER;
   const drop = dropPrivileges({
-    user: args.user ?? extraKey(config, 'crashprobe_user') ?? DEFAULT_USER,
+    user,
     passwdFile: PASSWD_FILE,
     workDir: STATE_DIR,
   });
@@ -129,7 +130,7 @@ async function run(argv: string[]): Promise<number> {
     return 1;
   }
   if (drop.kind === 'dropped' && drop.fallback) {
-    log.log('warning', `user ${args.user ?? DEFAULT_USER} does not exist; running as ${drop.user}`, {
+    log.log('warning', `user ${user} does not exist; running as ${drop.user}`, {
       code: 'CRASH_PRIVILEGES',
     });
   }
@@ -141,8 +142,12 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write('Cannot process core file. Use the -c option, or pass the core file on stdin.\n');
     return 1;
   }
-  const budgetS =
+  let budgetS =
     args.timeBudgetS ?? Number(extraKey(config, 'crashprobe_time_budget') ?? DEFAULT_TIME_BUDGET_S);
+  if (!Number.isFinite(budgetS) || budgetS <= 0) {
+    log.log('warning', `crashprobe_time_budget is not a positive number; using ${DEFAULT_TIME_BUDGET_S} s`);
+    budgetS = DEFAULT_TIME_BUDGET_S;
+  }
   const deadlineMs = startMs + budgetS * 1000;
   let fd: number;
   try {

@@ -1,7 +1,7 @@
 // Hostile cores: truncated at every structure boundary, and a seeded fuzzer
 // (>= 20k mutated cores and module files). Whatever the bytes, the pipeline
 // must not throw, must end, and must produce a bounded payload or a typed error.
-// Set CRASH_FUZZ_SEED to replay a run; the seed is printed.
+// Set TELEM_FC_SEED to replay a run; the seed is printed.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
@@ -115,8 +115,8 @@ describe('hostile cores', () => {
   });
 
   it('survives 20000 seeded mutations of the core and the program file', () => {
-    const seed = Number(process.env.CRASH_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
-    console.log(`crash fuzz seed: ${seed} (replay with CRASH_FUZZ_SEED=${seed})`);
+    const seed = Number(process.env['TELEM_FC_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
+    console.log(`crash fuzz seed: ${seed} (replay with TELEM_FC_SEED=${seed})`);
     const rand = mulberry32(seed);
     const h = parseElfHeader(CORE);
     assert.ok(h.ok);

@@ -19,6 +19,7 @@ import { DEFAULT_CONFIG, formatConfigValue, type TelemetryConfig } from '@teleme
 import { createMemoryLogger, type Logger } from '@telemetrics/libtelemetry/log';
 import { type Daemon, type DaemonOptions, startDaemon } from '../../packages/telemd/src/daemon.ts';
 import type { TelemRecord } from '../../packages/telemd/src/record.ts';
+import { createDirectPipeline } from '../../packages/telemd/src/pipeline.ts';
 import { binPath } from './run-bin.ts';
 
 export const TELEMD_MAIN = binPath('packages/telemd/dist/main.js');
@@ -38,6 +39,7 @@ export function testConfig(dir: string, overrides: Partial<TelemetryConfig> = {}
     machine_id_file: path.join(dir, 'machine_id'),
     journal_file: path.join(dir, 'journal'),
     record_retention_dir: path.join(dir, 'records'),
+    status_file: path.join(dir, 'telemd-status.json'),
     daemon_recycling_enabled: false,
     ...overrides,
   };
@@ -85,6 +87,16 @@ export async function startTestDaemon(
     daemon = await startDaemon({
       // The vectors' capture machine had no DMI; tests fake the facts rather than read this host.
       readHostFacts: async () => ({ arch: 'x86_64', kernel_version: '6.1.0-test', cpu_model: 'Test CPU' }),
+      // In-process tests look at intake and at each delivery outcome: the direct pipeline reports
+      // every failure per record. The daemon's default, the durable spool pipeline, is tested by
+      // test/e2e/spool-*.test.ts and by every test that spawns the binary.
+      createPipeline: ({ sink, logger: l, counters, config: c }) =>
+        createDirectPipeline({
+          sink,
+          logger: l,
+          counters,
+          deliveryEnabled: c.record_server_delivery_enabled,
+        }),
       ...options,
       config,
       logger: options.logger ?? logger,

@@ -31,6 +31,11 @@ export const ErrorCodes = {
   TELEM_FRAME_HEADERS: 'TELEM_FRAME_HEADERS',
   TELEM_SPOOL_FORMAT: 'TELEM_SPOOL_FORMAT',
   TELEM_JOURNAL_FORMAT: 'TELEM_JOURNAL_FORMAT',
+  // Journal and retention files (I/O failures; the entry format is TELEM_JOURNAL_FORMAT).
+  TELEM_JOURNAL_IO: 'TELEM_JOURNAL_IO',
+  TELEM_RETENTION_EXISTS: 'TELEM_RETENTION_EXISTS',
+  // telemd's status file as read by telemctl status.
+  TELEM_STATUS_FORMAT: 'TELEM_STATUS_FORMAT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -15,9 +15,16 @@ import { createMachineIdSource, type MachineIdSource } from './enrich/machine-id
 import { readFrame } from './intake/connection.ts';
 import { type BoundSocket, bindListener } from './intake/listen.ts';
 import { type HostFacts, validateFrame } from './intake/validate.ts';
+import {
+  createJournalHook,
+  type JournalHook,
+  journalingPipeline,
+  journalingSink,
+} from './journal/journal-hook.ts';
 import { Channels, type Counters, createCounters, type PeerInfo, publish } from './metrics.ts';
-import { createDirectPipeline, type Pipeline } from './pipeline.ts';
+import type { Pipeline } from './pipeline.ts';
 import type { TelemRecord } from './record.ts';
+import { createDurablePipeline } from './spool/durable.ts';
 
 export interface PipelineContext {
   readonly config: TelemetryConfig;
@@ -38,7 +45,7 @@ export interface DaemonOptions {
   /** Owner an override file must have (0 = root; tests may pass their own uid). */
   readonly trustedOverrideUid?: number;
   readonly createSink?: (context: { config: TelemetryConfig; logger: Logger }) => Sink;
-  /** The spool helper plugs its durable pipeline in here. */
+  /** Replaces the default durable pipeline (spool/durable.ts); tests pass createDirectPipeline. */
   readonly createPipeline?: (context: PipelineContext) => Pipeline;
   /** Wall clock for machine-id rotation. */
   readonly now?: () => number;
@@ -91,6 +98,8 @@ interface Stage {
   readonly config: TelemetryConfig;
   readonly sink: Sink;
   readonly pipeline: Pipeline;
+  /** Shared by consecutive stages while the journal keys stay the same (one writer per file). */
+  readonly journal: JournalHook;
   readonly machineId: MachineIdSource;
   readonly hostFacts: HostFacts;
 }
@@ -100,7 +109,21 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const counters = createCounters();
   const readFacts = options.readHostFacts ?? readDaemonHostFacts;
 
-  async function buildStage(config: TelemetryConfig): Promise<Stage> {
+  function journalFor(config: TelemetryConfig, previous: Stage | undefined): JournalHook {
+    const same = (a: TelemetryConfig, b: TelemetryConfig) =>
+      a.journal_file === b.journal_file &&
+      a.record_retention_enabled === b.record_retention_enabled &&
+      a.record_retention_dir === b.record_retention_dir;
+    if (previous && same(previous.config, config)) return previous.journal;
+    return createJournalHook({
+      journalFile: config.journal_file,
+      retentionEnabled: config.record_retention_enabled,
+      retentionDir: config.record_retention_dir,
+      logger,
+    });
+  }
+
+  async function buildStage(config: TelemetryConfig, previous?: Stage): Promise<Stage> {
     const machineId = await createMachineIdSource({
       staticFile: config.static_machine_id_file,
       idFile: config.machine_id_file,
@@ -108,24 +131,28 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       ...(options.now ? { now: options.now } : {}),
     });
     const hostFacts = await readFacts(config);
-    const sink = options.createSink
-      ? options.createSink({ config, logger })
-      : defaultSink(config, logger, options);
-    const pipeline = options.createPipeline
-      ? options.createPipeline({ config, sink, logger, counters })
-      : createDirectPipeline({
-          sink,
-          logger,
-          deliveryEnabled: config.record_server_delivery_enabled,
-          counters,
-        });
-    return { config, sink, pipeline, machineId, hostFacts };
+    const journal = journalFor(config, previous);
+    // Every record the server accepts is journaled, whichever path delivered it (BUG-17).
+    const sink: Sink = journalingSink(
+      options.createSink ? options.createSink({ config, logger }) : defaultSink(config, logger, options),
+      journal,
+    );
+    // Durable by default: write-ahead spool, drainer, rate limits (spool/durable.ts).
+    const pipeline = journalingPipeline(
+      options.createPipeline
+        ? options.createPipeline({ config, sink, logger, counters })
+        : createDurablePipeline({ config, sink, logger, counters }),
+      journal,
+      { deliveryEnabled: config.record_server_delivery_enabled },
+    );
+    return { config, sink, pipeline, machineId, hostFacts, journal };
   }
 
-  async function retire(stage: Stage): Promise<void> {
+  async function retire(stage: Stage, next?: Stage): Promise<void> {
     stage.machineId.close();
     await stage.pipeline.close();
     await stage.sink.close();
+    if (next && next.journal !== stage.journal) await stage.journal.close();
   }
 
   let stage = await buildStage(options.config);
@@ -140,6 +167,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     });
   } catch (error) {
     await retire(stage);
+    await stage.journal.close();
     server.close();
     throw error;
   }
@@ -261,11 +289,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       (k) => old.config[k as keyof TelemetryConfig] !== config[k as keyof TelemetryConfig],
     );
     const needsRestart = changed.filter((k) => k === 'socket_path');
-    const next = await buildStage(config);
+    const next = await buildStage(config, old);
     stage = next;
     server.maxConnections = config.intake_max_connections;
     // The old pipeline finishes what it already accepted; new records use the new one.
-    const r = retire(old)
+    const r = retire(old, next)
       .catch((error: unknown) =>
         logger.log('err', 'error while retiring the old pipeline', { error: String(error) }),
       )
@@ -297,6 +325,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
         await retire(stage);
         await Promise.allSettled([...retiring]);
+        // Last: retiring stages may share it and still journal their final deliveries.
+        await stage.journal.close();
       })();
       const outcome = await Promise.race([drained.then(() => 'drained' as const), deadline]);
       clearTimeout(timer);

@@ -224,6 +224,21 @@ export const CONFIG_KEYS: readonly AnyConfigKey[] = [
     'telemd: concurrent HTTP connections per collector',
     positiveAtLeast(1n),
   ),
+  // spool
+  stringKey(
+    'status_file',
+    'JSON status telemd writes (counters, spool usage, last delivery error) for telemctl status',
+  ),
+  integerKey(
+    'delivery_retry_base_ms',
+    'First retry ceiling after a failed delivery, ms (full jitter, doubling per failure)',
+    positiveAtLeast(1n),
+  ),
+  integerKey(
+    'delivery_retry_max_ms',
+    'Largest retry ceiling after repeated failed deliveries, ms',
+    positiveAtLeast(1n),
+  ),
 ];
 
 const BY_NAME: ReadonlyMap<string, AnyConfigKey> = new Map(CONFIG_KEYS.map((k) => [k.key, k]));

@@ -58,6 +58,12 @@ export interface TelemetryConfig {
   readonly delivery_timeout_ms: number;
   /** Concurrent HTTP connections per collector origin. */
   readonly delivery_connections: number;
+  // spool
+  /** JSON status (counters, spool usage, last delivery error) telemd writes for `telemctl status`. */
+  readonly status_file: string;
+  /** Retry backoff after a failed delivery: full jitter, ceiling doubling from base to max, ms. */
+  readonly delivery_retry_base_ms: number;
+  readonly delivery_retry_max_ms: number;
 }
 
 export const DEFAULT_TID = '6907c830-eed9-4ce9-81ae-76daf8d88f0f';
@@ -95,6 +101,10 @@ export const DEFAULT_CONFIG: TelemetryConfig = Object.freeze({
   delivery_connect_timeout_ms: 5000,
   delivery_timeout_ms: 10_000,
   delivery_connections: 4,
+  // spool
+  status_file: '/var/lib/telemetry/telemd-status.json',
+  delivery_retry_base_ms: 5000,
+  delivery_retry_max_ms: 1_800_000,
 });
 
 /** The C config lookup order (spec 9.2), after an explicit -f file. */

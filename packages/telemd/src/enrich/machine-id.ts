@@ -8,6 +8,7 @@ import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '@telemetrics/libtelemetry/log';
+import { writeFileDurably } from '../write-durably.ts';
 
 /** TM_MACHINE_ID_EXPIRY: 3 days. */
 export const MACHINE_ID_EXPIRY_MS = 259_200 * 1000;
@@ -63,34 +64,6 @@ async function readOverride(file: string, logger: Logger): Promise<string | unde
   const parsed = parseOverride(bytes);
   if (parsed.warning) logger.log('warning', parsed.warning, { path: file, code: 'TELEMD_MACHINE_ID' });
   return parsed.id;
-}
-
-/** Write `content` to `file` so that a crash leaves either the old or the new file. */
-export async function writeFileDurably(file: string, content: string, mode = 0o644): Promise<void> {
-  const dir = path.dirname(file);
-  const tmp = path.join(
-    dir,
-    `.${path.basename(file)}.${process.pid}.${cryptoRandomBytes(4).toString('hex')}.tmp`,
-  );
-  const handle = await fs.open(tmp, 'wx', mode);
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await fs.rename(tmp, file);
-  } catch (error) {
-    await fs.rm(tmp, { force: true });
-    throw error;
-  }
-  const dirHandle = await fs.open(dir, 'r');
-  try {
-    await dirHandle.sync();
-  } finally {
-    await dirHandle.close();
-  }
 }
 
 export async function createMachineIdSource(options: MachineIdOptions): Promise<MachineIdSource> {

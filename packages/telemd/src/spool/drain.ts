@@ -1,0 +1,287 @@
+// The retry loop: delivers spooled records oldest first through the Sink.
+//
+// - delivered -> unlink; retryable -> stop the pass and back off (full
+//   jitter, Retry-After honoured, backoff.ts); permanent (4xx but 408/429)
+//   -> quarantine with the answer; expired (record_expiry, by mtime) ->
+//   unlink, log, count; unreadable/foreign/non-regular -> quarantine.
+// - While backing off nothing is sent (a dead server is not hammered) and
+//   intake is never blocked: the pipeline only writes files.
+// - Any success after failures ("server came back") starts a pass at once.
+// - When idle, a pass runs every `processTimeMs` (spool_process_time), so
+//   files dropped in by others (a C telemprobd) are picked up too.
+// - Rate limits apply here as well (C's spool loop bypassed them, BUG-24):
+//   with strategy spool a refused record waits for the window to move.
+// - Per pass at most `maxPerPass` entries are examined (C: 60 examined / 50
+//   sent); then the next pass is queued immediately, so a big backlog drains
+//   at full speed without starving the event loop.
+import type { Logger } from '@telemetrics/libtelemetry/log';
+import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF } from '../deliver/backoff.ts';
+import type { DeliveryOutcome, Sink } from '../deliver/sink.ts';
+import type { Limiter } from '../limit/limiter.ts';
+import type { Metrics } from '../metrics.ts';
+import { type Quarantine, quarantineEntry } from './quarantine.ts';
+import type { SpoolEntry, SpoolStore } from './store.ts';
+
+export const DEFAULT_MAX_PER_PASS = 500;
+/** A foreign writer (C telemprobd writes in place, BUG-12) may still be writing a young file. */
+export const UNPARSABLE_GRACE_MS = 60_000;
+
+export interface DrainerOptions {
+  readonly store: SpoolStore;
+  readonly quarantine: Quarantine;
+  readonly sink: Sink;
+  readonly limiter: Limiter;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly strategy: 'spool' | 'drop';
+  readonly deliveryEnabled: boolean;
+  /** Minutes; -1 never. */
+  readonly recordExpiryMinutes: number;
+  readonly processTimeMs: number;
+  readonly random?: () => number;
+  readonly wallNow?: () => number;
+  readonly monotonicNow?: () => number;
+  readonly maxPerPass?: number;
+  readonly backoff?: BackoffPolicy;
+}
+
+export interface PassResult {
+  readonly delivered: number;
+  readonly examined: number;
+  readonly stoppedBy: 'done' | 'retryable' | 'rate-limited' | 'pass-limit' | 'closed' | 'backoff';
+}
+
+export interface Drainer {
+  start(): void;
+  /** Ask for a pass soon (ignored while backing off). */
+  kick(): void;
+  /** Run one pass now (tests, and the timer). Concurrent calls share one pass. */
+  runPass(): Promise<PassResult>;
+  /** The pipeline's direct attempt failed: back off. */
+  reportFailure(outcome: Extract<DeliveryOutcome, { kind: 'retryable' }>): void;
+  /** A delivery succeeded: if we were backing off, the server is back: drain now. */
+  reportSuccess(): void;
+  readonly backingOff: boolean;
+  readonly failures: number;
+  /** Wait for the current pass, stop timers. Idempotent. */
+  close(): Promise<void>;
+}
+
+export function createDrainer(options: DrainerOptions): Drainer {
+  const { store, sink, limiter, metrics, logger } = options;
+  const random = options.random ?? Math.random;
+  const wallNow = options.wallNow ?? Date.now;
+  const monotonicNow = options.monotonicNow ?? (() => performance.now());
+  const maxPerPass = options.maxPerPass ?? DEFAULT_MAX_PER_PASS;
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  let current: Promise<PassResult> | undefined;
+  let again = false;
+  let failures = 0;
+  let backoffUntil = 0;
+  let started = false;
+  let closed = false;
+  let failureLogged = 0;
+  let backlog: SpoolEntry[] | undefined;
+
+  function schedule(ms: number): void {
+    if (closed || !started) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        void d.runPass();
+      },
+      Math.max(0, Math.min(ms, 2 ** 31 - 1)),
+    );
+  }
+
+  function noteFailure(outcome: Extract<DeliveryOutcome, { kind: 'retryable' }>): void {
+    failures++;
+    const delay = backoffDelayMs(failures, random, outcome.retryAfterMs, options.backoff ?? DEFAULT_BACKOFF);
+    backoffUntil = monotonicNow() + delay;
+    metrics.deliveryError({ status: outcome.status, message: outcome.reason });
+    // One line per streak, then every 10th, so a long outage does not flood the journal.
+    if (failures === 1 || failures - failureLogged >= 10) {
+      failureLogged = failures;
+      logger.log('warning', 'delivery failed, records stay in the spool', {
+        reason: outcome.reason,
+        status: outcome.status,
+        failures,
+        retry_in_ms: delay,
+      });
+    }
+    schedule(delay);
+  }
+
+  function expired(mtimeMs: number): boolean {
+    if (options.recordExpiryMinutes < 0) return false;
+    return wallNow() - mtimeMs > options.recordExpiryMinutes * 60_000;
+  }
+
+  async function pass(): Promise<PassResult> {
+    let delivered = 0;
+    let examined = 0;
+    if (failures > 0 && monotonicNow() < backoffUntil) {
+      return { delivered, examined, stoppedBy: 'backoff' };
+    }
+    // A pass cut short by maxPerPass hands the rest of its listing to the next
+    // pass: no directory rescan (an lstat per file) per batch of maxPerPass.
+    const carried = backlog;
+    backlog = undefined;
+    const { records, suspects } = carried ? { records: carried, suspects: [] } : await store.list();
+    for (const s of suspects) {
+      if (closed) break;
+      if (!store.tryLease(s.name)) continue;
+      try {
+        const detail = s.kind === 'foreign' ? 'owned by another uid' : 'not a regular file';
+        await quarantineEntry(options, s.name, { reason: s.kind, detail });
+      } finally {
+        store.release(s.name);
+      }
+    }
+    for (const [i, entry] of records.entries()) {
+      if (closed) return { delivered, examined, stoppedBy: 'closed' };
+      if (examined >= maxPerPass) {
+        backlog = records.slice(i);
+        return { delivered, examined, stoppedBy: 'pass-limit' };
+      }
+      if (!store.tryLease(entry.name)) continue;
+      examined++;
+      try {
+        if (expired(entry.mtimeMs)) {
+          await store.remove(entry.name);
+          metrics.inc('expired', { name: entry.name });
+          logger.log('notice', 'spooled record expired, deleted unsent', {
+            name: entry.name,
+            record_expiry_min: options.recordExpiryMinutes,
+          });
+          continue;
+        }
+        const read = await store.read(entry.name);
+        if (!read.ok) {
+          if (read.kind === 'gone') continue;
+          if (read.kind === 'io') {
+            logger.log('err', 'cannot read spooled record', { name: entry.name, detail: read.detail });
+            continue;
+          }
+          if (read.kind === 'format' && wallNow() - entry.mtimeMs < UNPARSABLE_GRACE_MS) continue;
+          await quarantineEntry(options, entry.name, { reason: read.kind, detail: read.detail });
+          continue;
+        }
+        if (!options.deliveryEnabled) {
+          await store.remove(entry.name);
+          metrics.dropped('delivery_disabled', { name: entry.name });
+          continue;
+        }
+        const verdict = limiter.acquire(read.bytes);
+        if (!verdict.ok) {
+          if (options.strategy === 'drop') {
+            await store.remove(entry.name);
+            metrics.dropped('rate_limited', { name: entry.name, limit: verdict.limit });
+            logger.log('notice', 'record dropped by rate limit', { name: entry.name, limit: verdict.limit });
+            continue;
+          }
+          schedule(
+            Number.isFinite(verdict.retryInMs)
+              ? Math.min(verdict.retryInMs, options.processTimeMs)
+              : options.processTimeMs,
+          );
+          return { delivered, examined, stoppedBy: 'rate-limited' };
+        }
+        metrics.inc('retried', { name: entry.name });
+        const outcome = await sink.deliver(read.record, abort.signal);
+        if (outcome.kind !== 'delivered') limiter.refund(verdict.reservation);
+        if (outcome.kind === 'delivered') {
+          await store.remove(entry.name);
+          delivered++;
+          if (failures > 0) logger.log('notice', 'server reachable again, draining the spool', { failures });
+          failures = 0;
+          metrics.inc('delivered', {
+            record: read.record,
+            name: entry.name,
+            status: outcome.status,
+            from: 'spool',
+          });
+        } else if (outcome.kind === 'permanent') {
+          await quarantineEntry(options, entry.name, {
+            reason: 'permanent',
+            detail: outcome.reason,
+            status: outcome.status,
+          });
+        } else {
+          noteFailure(outcome);
+          return { delivered, examined, stoppedBy: 'retryable' };
+        }
+      } finally {
+        store.release(entry.name);
+      }
+    }
+    return { delivered, examined, stoppedBy: 'done' };
+  }
+
+  const d: Drainer = {
+    get backingOff() {
+      return failures > 0 && monotonicNow() < backoffUntil;
+    },
+    get failures() {
+      return failures;
+    },
+    start() {
+      if (started || closed) return;
+      started = true;
+      schedule(0);
+    },
+    kick() {
+      if (closed || d.backingOff) return;
+      if (current) {
+        again = true;
+        return;
+      }
+      schedule(0);
+    },
+    runPass() {
+      if (current) {
+        again = true;
+        return current;
+      }
+      current = (async () => {
+        let result: PassResult;
+        try {
+          result = await pass();
+        } catch (err) {
+          logger.log('err', 'spool pass failed', { detail: (err as Error).message });
+          result = { delivered: 0, examined: 0, stoppedBy: 'done' };
+        } finally {
+          current = undefined;
+        }
+        if (closed) return result;
+        if (result.stoppedBy === 'pass-limit' || (again && result.stoppedBy === 'done')) schedule(0);
+        else if (result.stoppedBy === 'done') schedule(options.processTimeMs);
+        else if (result.stoppedBy === 'backoff') schedule(backoffUntil - monotonicNow());
+        again = false;
+        return result;
+      })();
+      return current;
+    },
+    reportFailure(outcome) {
+      noteFailure(outcome);
+    },
+    reportSuccess() {
+      if (failures === 0) return;
+      logger.log('notice', 'server reachable again, draining the spool', { failures });
+      failures = 0;
+      backoffUntil = 0;
+      d.kick();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      abort.abort();
+      await current?.catch(() => {});
+    },
+  };
+  return d;
+}

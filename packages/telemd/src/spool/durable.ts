@@ -1,0 +1,137 @@
+// Builds the durable pipeline from the config for daemon.ts: store (opened
+// lazily: createPipeline is synchronous), quarantine, limiter, drainer (its
+// first pass at start delivers files left by a crash or by the C daemons),
+// metrics and the status file. close() finishes in-flight attempts, stops the
+// drainer and writes the status file one last time.
+import type { TelemetryConfig } from '@telemetrics/libtelemetry/config';
+import type { Logger } from '@telemetrics/libtelemetry/log';
+import { DEFAULT_BACKOFF } from '../deliver/backoff.ts';
+import type { Sink } from '../deliver/sink.ts';
+import { createLimiter } from '../limit/limiter.ts';
+import { type Counters, createMetrics, createStatusWriter, type Metrics } from '../metrics.ts';
+import type { Pipeline } from '../pipeline.ts';
+import type { TelemRecord } from '../record.ts';
+import { createDrainer, type Drainer } from './drain.ts';
+import { createQuarantine } from './quarantine.ts';
+import { createSpoolPipeline, type SpoolPipeline } from './spool-pipeline.ts';
+import { createSpoolStore, type SpoolStore } from './store.ts';
+
+export interface DurablePipelineContext {
+  readonly config: TelemetryConfig;
+  readonly sink: Sink;
+  readonly logger: Logger;
+  /** The daemon's intake counters (rejected frames go into the status file). */
+  readonly counters?: Counters;
+}
+
+export interface DurablePipeline extends Pipeline {
+  readonly metrics: Metrics;
+  readonly store: SpoolStore;
+  readonly drainer: Drainer;
+  /** Resolves once the spool is open and the start-up pass has been scheduled. */
+  readonly ready: Promise<void>;
+  isIdle(): boolean;
+  idle(): Promise<void>;
+}
+
+/** Throws TELEM_CONFIG_VALUE for invalid rate-limit windows: a start-up error, not a crash loop (BUG-21). */
+export function createDurablePipeline(context: DurablePipelineContext): DurablePipeline {
+  const { config, sink, logger } = context;
+  const metrics = createMetrics();
+  const maxBytes = config.spool_max_size < 0 ? -1 : config.spool_max_size * 1024;
+  const uid = process.getuid?.() ?? 0;
+  const store = createSpoolStore({ dir: config.spool_dir, maxBytes, uid });
+  const quarantine = createQuarantine({ spoolDir: config.spool_dir, logger });
+  const limiter = createLimiter(config, () => performance.now());
+  const strategy = config.rate_limit_strategy === 'drop' ? 'drop' : 'spool';
+  const drainer = createDrainer({
+    store,
+    quarantine,
+    sink,
+    limiter,
+    metrics,
+    logger,
+    strategy,
+    deliveryEnabled: config.record_server_delivery_enabled,
+    recordExpiryMinutes: config.record_expiry,
+    processTimeMs: config.spool_process_time * 1000,
+    backoff: {
+      ...DEFAULT_BACKOFF,
+      baseMs: config.delivery_retry_base_ms,
+      capMs: Math.max(config.delivery_retry_base_ms, config.delivery_retry_max_ms),
+      minMs: Math.min(DEFAULT_BACKOFF.minMs, config.delivery_retry_base_ms),
+    },
+  });
+  const inner: SpoolPipeline = createSpoolPipeline({
+    store,
+    sink,
+    limiter,
+    drainer,
+    quarantine,
+    logger,
+    metrics,
+    deliveryEnabled: config.record_server_delivery_enabled,
+    strategy,
+  });
+  const status = createStatusWriter({
+    file: config.status_file,
+    logger,
+    render: () => {
+      const doc = metrics.snapshot(process.pid, { bytes: store.bytes, files: store.files, maxBytes });
+      const rejected = context.counters?.rejected;
+      return rejected === undefined ? doc : { ...doc, counters: { ...doc.counters, rejected } };
+    },
+  });
+  metrics.onChange = () => {
+    status.schedule();
+    // main.ts logs the daemon's counters at exit; keep its `delivered` true.
+    if (context.counters) context.counters.delivered = metrics.get('delivered');
+  };
+
+  const ready = (async () => {
+    const { tempsRemoved } = await store.open();
+    if (tempsRemoved > 0) {
+      logger.log('notice', 'removed temp files left by an interrupted write', {
+        path: config.spool_dir,
+        count: tempsRemoved,
+      });
+    }
+    if (store.files > 0) {
+      logger.log('info', 'spool has records from an earlier run; delivering', {
+        path: config.spool_dir,
+        files: store.files,
+        bytes: store.bytes,
+      });
+    }
+    drainer.start();
+    status.schedule();
+  })();
+  // accept() reports a failed open through its own path; do not leave an unhandled rejection here.
+  ready.catch((err: Error) =>
+    logger.log('err', 'cannot open the spool directory', { path: config.spool_dir, detail: err.message }),
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    metrics,
+    store,
+    drainer,
+    ready,
+    async accept(record: TelemRecord) {
+      await ready.catch(() => {});
+      return inner.accept(record);
+    },
+    isIdle: () => inner.isIdle(),
+    idle: () => inner.idle(),
+    close() {
+      closing ??= (async () => {
+        await ready.catch(() => {});
+        await inner.close();
+        await drainer.close();
+        await store.close();
+        await status.close();
+      })();
+      return closing;
+    },
+  };
+}

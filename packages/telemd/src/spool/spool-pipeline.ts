@@ -1,0 +1,183 @@
+// The durable pipeline: write-ahead, then deliver, then unlink.
+//
+// accept() resolves once the record is in the spool durably (file fsynced,
+// directory fsynced). Only then is the first delivery attempt started, in
+// the background (intake never waits for HTTP). So a record telemd has read
+// survives kill -9 at any point after accept() resolved: before delivery it
+// is a spool file; after a 2xx but before unlink it is delivered again at
+// the next start (a counted duplicate, at-least-once; C has the same window,
+// BUG-34). Compared to "deliver first, spool on failure" this costs one
+// fsync pair per record (grouped under load) and closes the window in which
+// C lost records (OTel Collector #12711).
+//
+// Records that cannot be persisted (spool_max_size reached, ENOSPC, EIO) get
+// one direct in-memory attempt; if that does not deliver they are dropped
+// with a log line and a counter (spool_full / spool_io). Nothing is dropped
+// silently.
+import type { Logger } from '@telemetrics/libtelemetry/log';
+import { spoolFileSize } from '@telemetrics/libtelemetry/wire';
+import type { Sink } from '../deliver/sink.ts';
+import type { Limiter } from '../limit/limiter.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Pipeline } from '../pipeline.ts';
+import type { TelemRecord } from '../record.ts';
+import type { Drainer } from './drain.ts';
+import { type Quarantine, quarantineEntry } from './quarantine.ts';
+import type { SpoolEntry, SpoolStore } from './store.ts';
+
+/** Direct first attempts running at once; beyond that records wait for the drainer. */
+export const MAX_DIRECT_IN_FLIGHT = 16;
+
+export interface SpoolPipelineOptions {
+  readonly store: SpoolStore;
+  readonly sink: Sink;
+  readonly limiter: Limiter;
+  readonly drainer: Drainer;
+  readonly quarantine: Quarantine;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly deliveryEnabled: boolean;
+  readonly strategy: 'spool' | 'drop';
+  readonly maxInFlight?: number;
+}
+
+export interface SpoolPipeline extends Pipeline {
+  /** No attempt running and nothing spooled: the daemon may exit when idle (daemon.ts asks). */
+  isIdle(): boolean;
+  /** Resolves when every background attempt started so far has finished (tests). */
+  idle(): Promise<void>;
+}
+
+export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipeline {
+  const { store, sink, limiter, drainer, logger, metrics } = options;
+  const maxInFlight = options.maxInFlight ?? MAX_DIRECT_IN_FLIGHT;
+  const inFlight = new Set<Promise<void>>();
+  const abort = new AbortController();
+  let closed = false;
+
+  function track(p: Promise<void>): void {
+    const t = p
+      .catch((err: Error) =>
+        logger.log('err', 'delivery attempt failed unexpectedly', { detail: err.message }),
+      )
+      .finally(() => inFlight.delete(t));
+    inFlight.add(t);
+  }
+
+  function keep(record: TelemRecord, entry: SpoolEntry, why: string): void {
+    metrics.inc('spooled', { record, name: entry.name, why });
+  }
+
+  async function firstAttempt(record: TelemRecord, entry: SpoolEntry): Promise<void> {
+    try {
+      const verdict = limiter.acquire(entry.bytes);
+      if (!verdict.ok) {
+        if (options.strategy === 'drop') {
+          await store.remove(entry.name);
+          metrics.dropped('rate_limited', { name: entry.name, limit: verdict.limit });
+          logger.log('notice', 'record dropped by rate limit', {
+            classification: record.headers.classification,
+            limit: verdict.limit,
+          });
+        } else {
+          keep(record, entry, 'rate_limited');
+        }
+        return;
+      }
+      const outcome = await sink.deliver(record, abort.signal);
+      if (outcome.kind !== 'delivered') limiter.refund(verdict.reservation);
+      if (outcome.kind === 'delivered') {
+        await store.remove(entry.name);
+        metrics.inc('delivered', { record, name: entry.name, status: outcome.status, from: 'direct' });
+        drainer.reportSuccess();
+      } else if (outcome.kind === 'permanent') {
+        await quarantineEntry(options, entry.name, {
+          reason: 'permanent',
+          detail: outcome.reason,
+          status: outcome.status,
+        });
+      } else {
+        keep(record, entry, 'retryable');
+        drainer.reportFailure(outcome);
+      }
+    } finally {
+      store.release(entry.name);
+    }
+  }
+
+  async function unspooledAttempt(record: TelemRecord, reason: 'spool_full' | 'spool_io', detail: string) {
+    const bytes = spoolFileSize(record);
+    const verdict = drainer.backingOff ? undefined : limiter.acquire(bytes);
+    if (verdict?.ok) {
+      const outcome = await sink.deliver(record, abort.signal);
+      if (outcome.kind !== 'delivered') limiter.refund(verdict.reservation);
+      if (outcome.kind === 'delivered') {
+        metrics.inc('delivered', { record, status: outcome.status, from: 'unspooled' });
+        drainer.reportSuccess();
+        return;
+      }
+      if (outcome.kind === 'retryable') drainer.reportFailure(outcome);
+      detail += `; direct attempt: ${outcome.reason}`;
+    }
+    metrics.dropped(reason, {
+      classification: record.headers.classification,
+      event_id: record.headers.event_id,
+    });
+    logger.log('warning', 'record dropped: cannot be spooled and was not delivered', {
+      reason,
+      classification: record.headers.classification,
+      event_id: record.headers.event_id,
+      detail,
+    });
+  }
+
+  return {
+    async accept(record) {
+      metrics.inc('accepted', { classification: record.headers.classification });
+      if (!options.deliveryEnabled) {
+        // C deletes such records after journalling them (spec 6.3 step 5); nothing to spool.
+        metrics.dropped('delivery_disabled', { classification: record.headers.classification });
+        return;
+      }
+      const put = await store.put(record, { lease: true });
+      if (!put.ok) {
+        if (put.reason === 'io') {
+          logger.log('err', 'cannot write spool file', {
+            path: store.dir,
+            code: put.code,
+            detail: put.detail,
+          });
+        }
+        if (closed) {
+          metrics.dropped(put.reason === 'full' ? 'spool_full' : 'spool_io');
+          return;
+        }
+        track(unspooledAttempt(record, put.reason === 'full' ? 'spool_full' : 'spool_io', put.detail));
+        return;
+      }
+      const entry = put.entry;
+      if (closed || drainer.backingOff || inFlight.size >= maxInFlight) {
+        store.release(entry.name);
+        keep(record, entry, closed ? 'closing' : drainer.backingOff ? 'backoff' : 'busy');
+        drainer.kick();
+        return;
+      }
+      track(firstAttempt(record, entry));
+    },
+
+    isIdle() {
+      return inFlight.size === 0 && store.files === 0;
+    },
+
+    async idle() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      // In-flight attempts finish (their records are spooled either way); abort only on destroy.
+      await this.idle();
+    },
+  };
+}

@@ -72,7 +72,7 @@ static atomic_int ready;
 __attribute__((noinline)) void idle_loop(void) { atomic_fetch_add(&ready, 1); for (;;) pause(); }
 __attribute__((noinline)) static void *idler(void *a) { idle_loop(); return a; }
 __attribute__((noinline)) void worker_step(int *p) { *p = 42; }
-__attribute__((noinline)) static void *worker(void *a) { while (atomic_load(&ready) < 3) usleep(1000); worker_step(0); return a; }
+__attribute__((noinline)) static void *worker(void *a) { while (atomic_load(&ready) < 3) usleep(1000); usleep(20000); worker_step(0); return a; }
 int main(void) {
   pthread_t t[4];
   for (int i = 0; i < 3; i++) pthread_create(&t[i], 0, idler, 0);

@@ -31,6 +31,43 @@ describe('unwinder', () => {
     assert.equal(r.end.kind, 'end');
   });
 
+  it('a stopped pc without CFI (clone3 after its syscall): the return address at the stack pointer, if it lands in code with CFI', () => {
+    const cie = {
+      codeAlign: 1,
+      dataAlign: -8,
+      raColumn: 16,
+      fdeEncoding: 0x1b,
+      lsdaEncoding: 0xff,
+      signalFrame: false,
+      hasAugmentationData: true,
+      // DW_CFA_def_cfa rsp 8; DW_CFA_undefined rip: the outermost frame.
+      initialInstructions: Uint8Array.of(0x0c, 7, 8, 0x07, 16),
+      addressSize: 8,
+    };
+    const fde = { cie, start: 0x500000, end: 0x500100, instructions: new Uint8Array(0) };
+    const modules = { fde: (pc: number) => (pc >= 0x500000 && pc < 0x500100 ? { fde, bias: 0 } : undefined) };
+    const r = unwindThread(
+      thread({ rip: 0x400000n, rsp: 0x1000n }),
+      modules,
+      stack(0x1000, [0x500010n]),
+      opts,
+    );
+    assert.deepEqual(r.frames, [
+      { pc: 0x400000, activation: true },
+      { pc: 0x500010, activation: false },
+    ]);
+    assert.equal(r.end.kind, 'end');
+    // Not when [rsp] points nowhere with CFI: then the frame-pointer walk decides (here: no frame pointer).
+    const r2 = unwindThread(
+      thread({ rip: 0x400000n, rsp: 0x1000n }),
+      modules,
+      stack(0x1000, [0x600000n]),
+      opts,
+    );
+    assert.equal(r2.frames.length, 1);
+    assert.equal(r2.end.kind, 'error');
+  });
+
   it('a frame chain that points at itself is detected, not followed forever', () => {
     const mem = stack(0x1000, [0x1000n, 0x400100n]);
     const r = unwindThread(thread({ rip: 0x400100n, rsp: 0xff0n, rbp: 0x1000n }), noCfi, mem, opts);

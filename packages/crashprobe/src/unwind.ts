@@ -138,6 +138,18 @@ function stepFramePointer(regs: Map<number, bigint>, mem: CoreMemory): Step {
   return { regs: next, signal: false };
 }
 
+function stepAtEntry(regs: Map<number, bigint>, mem: CoreMemory, modules: UnwindModules): Step | undefined {
+  const sp = regs.get(SP);
+  if (sp === undefined) return undefined;
+  const ra = mem.readU64(sp);
+  if (ra === undefined || ra === 0n || ra > MAX_ADDR || modules.fde(Number(ra) - 1) === undefined)
+    return undefined;
+  const next = new Map(regs);
+  next.set(RA, ra);
+  next.set(SP, sp + 8n);
+  return { regs: next, signal: false };
+}
+
 export function unwindThread(
   thread: PrStatus,
   modules: UnwindModules,
@@ -166,6 +178,11 @@ export function unwindThread(
     const lookupPc: number = activation ? pc : pc - 1;
     const look = modules.fde(lookupPc);
     let step: Step | undefined = look === undefined ? undefined : stepCfi(look, lookupPc, regs, mem);
+    // The stopped pc itself may lie in assembly without CFI (glibc's clone3
+    // ends its FDE before the syscall, so a parent stopped right after it has
+    // none). If nothing is pushed there yet, the return address is at the
+    // stack pointer; trust that only when it lands in code that has CFI.
+    if (step === undefined && activation && frames.length === 1) step = stepAtEntry(regs, mem, modules);
     if (step === undefined || 'error' in step) {
       const fp = stepFramePointer(regs, mem);
       step = 'error' in fp && step !== undefined ? step : fp;

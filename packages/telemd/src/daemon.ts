@@ -170,6 +170,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let stage = await buildStage(options.config);
   const server = net.createServer({ allowHalfOpen: false, pauseOnConnect: false });
   server.maxConnections = stage.config.intake_max_connections;
+  // The socket accepts as soon as it is bound, before the handlers below exist (an activated
+  // socket may even have clients queued). Hold those connections and serve them once ready:
+  // without this a probe connecting during start-up was never read and its record was lost.
+  const early: net.Socket[] = [];
+  const holdEarly = (socket: net.Socket): void => {
+    early.push(socket);
+  };
+  server.on('connection', holdEarly);
   let bound: BoundSocket;
   try {
     bound = await bindListener(server, {
@@ -181,6 +189,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await retire(stage);
     await stage.journal.close();
     server.close();
+    for (const socket of early) socket.destroy();
     throw error;
   }
 
@@ -253,7 +262,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await stage.pipeline.accept(record);
   }
 
-  server.on('connection', (socket) => {
+  function onConnection(socket: net.Socket): void {
     counters.connections++;
     sockets.add(socket);
     touch();
@@ -267,7 +276,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         touch();
       });
     inFlight.add(work);
-  });
+  }
 
   // Idle exit (daemon_recycling_enabled): C exits 300 s after the last client (spec 5.3, 9.5).
   let idleTimer: NodeJS.Timeout | undefined;
@@ -294,6 +303,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     return inFlight.size;
   }
   touch();
+  server.off('connection', holdEarly);
+  server.on('connection', onConnection);
+  for (const socket of early.splice(0)) onConnection(socket);
 
   async function reload(config: TelemetryConfig): Promise<ReloadReport> {
     const old = stage;

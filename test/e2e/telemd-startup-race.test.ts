@@ -1,0 +1,48 @@
+// Regression (found by the bench harness): a probe that connected while telemd
+// was still starting (socket bound, handlers not yet attached) was accepted by
+// the kernel but never read, so its record was lost and its fd stayed open.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { test } from 'node:test';
+import { decodeFrame, encodeFrame } from '@telemetrics/libtelemetry/wire';
+import { startCollector } from '../helpers/collector.ts';
+import { spawnTelemd } from '../helpers/telemd.ts';
+import { readVector } from '../helpers/vectors.ts';
+
+function frame(n: number): Buffer {
+  const d = decodeFrame(readVector('socket/v2.3.5-hprobe.bin'));
+  assert.ok(d.ok);
+  const event_id = (0x5a00 + n).toString(16).padStart(32, '0');
+  return encodeFrame({ headers: { ...d.value.headers, event_id }, payload: Buffer.from(d.value.payload) });
+}
+
+/** Connect at the first instant the socket accepts; write the frame and end. */
+async function sendAsSoonAsPossible(socketPath: string, bytes: Buffer, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const connected = await new Promise<net.Socket | undefined>((resolve) => {
+      const socket = net.createConnection({ path: socketPath });
+      socket.once('connect', () => resolve(socket));
+      socket.once('error', () => resolve(undefined));
+    });
+    if (connected) {
+      connected.end(bytes);
+      return;
+    }
+    // Polling the connect is the point of this test: it aims at the start-up gap.
+    if (performance.now() > deadline) throw new Error('telemd never accepted a connection');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+test('a probe connecting during start-up is served, not left unread', async () => {
+  await using collector = await startCollector();
+  for (let run = 0; run < 3; run++) {
+    await using p = await spawnTelemd({ server: collector.v2Url }, { waitReady: false });
+    await sendAsSoonAsPossible(p.socketPath, frame(run), 15_000);
+    await collector.waitForRecords(run + 1, { timeoutMs: 15_000 });
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exited, 0);
+  }
+  assert.equal(collector.records.length, 3);
+});

@@ -275,7 +275,14 @@ export function createDrainer(options: DrainerOptions): Drainer {
           current = undefined;
         }
         if (closed) return result;
-        if (result.stoppedBy === 'pass-limit' || (again && result.stoppedBy === 'done')) schedule(0);
+        // A pass cut at the pass limit continues with its old listing: records spooled meanwhile
+        // (`again`) are not in it, so the request for a fresh pass must outlive the backlog pass.
+        // Resetting it here parked them until spool_process_time with the server healthy.
+        if (result.stoppedBy === 'pass-limit') {
+          schedule(0);
+          return result;
+        }
+        if (again && result.stoppedBy === 'done') schedule(0);
         else if (result.stoppedBy === 'done') schedule(options.processTimeMs);
         else if (result.stoppedBy === 'backoff') schedule(backoffUntil - monotonicNow());
         again = false;

@@ -35,11 +35,6 @@ function version(): string {
 }
 
 /** Keys the lead may add to the shared table; read loosely so this works before and after. */
-function extraKey(config: TelemetryConfig, key: string): string | undefined {
-  const v = (config as unknown as Record<string, unknown>)[key];
-  return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
-}
-
 function stdinUsable(): boolean {
   try {
     const st = fstatSync(0);
@@ -119,7 +114,7 @@ async function run(argv: string[]): Promise<number> {
     return 1;
   }
 
-  const user = args.user ?? extraKey(config, 'crashprobe_user') ?? DEFAULT_USER;
+  const user = args.user ?? (config.crashprobe_user || DEFAULT_USER);
   const drop = dropPrivileges({
     user,
     passwdFile: PASSWD_FILE,
@@ -142,8 +137,7 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write('Cannot process core file. Use the -c option, or pass the core file on stdin.\n');
     return 1;
   }
-  let budgetS =
-    args.timeBudgetS ?? Number(extraKey(config, 'crashprobe_time_budget') ?? DEFAULT_TIME_BUDGET_S);
+  let budgetS = args.timeBudgetS ?? config.crashprobe_time_budget;
   if (!Number.isFinite(budgetS) || budgetS <= 0) {
     log.log('warning', `crashprobe_time_budget is not a positive number; using ${DEFAULT_TIME_BUDGET_S} s`);
     budgetS = DEFAULT_TIME_BUDGET_S;

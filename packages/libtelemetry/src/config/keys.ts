@@ -239,6 +239,13 @@ export const CONFIG_KEYS: readonly AnyConfigKey[] = [
     'Largest retry ceiling after repeated failed deliveries, ms',
     positiveAtLeast(1n),
   ),
+  // crashprobe
+  stringKey('crashprobe_user', 'User crashprobe drops to before reading a core (as root; nobody if missing)'),
+  integerKey(
+    'crashprobe_time_budget',
+    'Seconds crashprobe may spend on one core before it sends what it has, with a note',
+    positiveAtLeast(1n),
+  ),
 ];
 
 const BY_NAME: ReadonlyMap<string, AnyConfigKey> = new Map(CONFIG_KEYS.map((k) => [k.key, k]));

@@ -64,6 +64,11 @@ export interface TelemetryConfig {
   /** Retry backoff after a failed delivery: full jitter, ceiling doubling from base to max, ms. */
   readonly delivery_retry_base_ms: number;
   readonly delivery_retry_max_ms: number;
+  // crashprobe
+  /** User crashprobe drops to when started as root by the kernel. */
+  readonly crashprobe_user: string;
+  /** Seconds for one core before crashprobe sends what it has. */
+  readonly crashprobe_time_budget: number;
 }
 
 export const DEFAULT_TID = '6907c830-eed9-4ce9-81ae-76daf8d88f0f';
@@ -105,6 +110,9 @@ export const DEFAULT_CONFIG: TelemetryConfig = Object.freeze({
   status_file: '/var/lib/telemetry/telemd-status.json',
   delivery_retry_base_ms: 5000,
   delivery_retry_max_ms: 1_800_000,
+  // crashprobe
+  crashprobe_user: 'telemetry',
+  crashprobe_time_budget: 30,
 });
 
 /** The C config lookup order (spec 9.2), after an explicit -f file. */

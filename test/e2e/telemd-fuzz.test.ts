@@ -9,24 +9,13 @@ import { test } from 'node:test';
 import { decodeFrame, encodeFrame } from '@telemetrics/libtelemetry/wire';
 import { sendFrame, startTestDaemon } from '../helpers/telemd.ts';
 import { readVector } from '../helpers/vectors.ts';
+import { mulberry32 as prng } from '../helpers/prng.ts';
 
 // biome-ignore lint/suspicious/noUndeclaredEnvVars: tests do not run as turbo tasks; the seed only replays a run.
 const SEED = Number(process.env['TELEM_FC_SEED'] ?? Date.now() % 2 ** 31);
 // biome-ignore lint/suspicious/noUndeclaredEnvVars: a local knob for longer runs, not a build input.
 const FRAMES = Number(process.env['TELEM_FUZZ_FRAMES'] ?? 100_000);
 const LANES = 32;
-
-/** mulberry32: small, seeded, good enough to pick mutations. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDS = ['hprobe', 'hprobe-cfg', 'heartbeat', 'special', 'special-cfg', 'payload-8187'].map((n) =>
   readVector(`socket/v2.4.3-${n}.bin`),

@@ -15,20 +15,10 @@ import { PT_NOTE, parseProgramHeaders } from './elf/segments.ts';
 import { CoreAssembler } from './input/core-assembler.ts';
 import { describeModules, ModuleMap, type ModuleOpener } from './modules.ts';
 import { MAX_PAYLOAD_BYTES } from './report.ts';
+import { mulberry32 } from '../../../test/helpers/prng.ts';
 
 const CORE = new Uint8Array(gunzipSync(readVector('crash/cores/crashme-g.core.gz')));
 const BINARY = new Uint8Array(readVector('crash/bin/crashme-g'));
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Runs the whole pure pipeline; returns a short outcome tag. Must never throw. */
 function analyze(core: Uint8Array, binary: Uint8Array, chunk: number): string {

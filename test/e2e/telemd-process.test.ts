@@ -83,8 +83,11 @@ test('SIGHUP reloads the configuration: a new server applies to the next record'
   await first.waitForRecords(1);
   p.rewriteConfig({ server: second.v2Url, socket_path: path.join(p.dir, 'other-socket') });
   p.child.kill('SIGHUP');
-  await p.waitForLog(/configuration reloaded/);
-  assert.match(p.log(), /socket_path changed: the new path takes effect only after a restart/);
+  // The daemon logs this once the new configuration is in place (intake uses it from then on).
+  await p.waitForLog(/configuration reloaded changed=server,socket_path$/);
+  // A line of its own, written after that one: wait for it too (asserting on log() at this
+  // instant failed under load, when telemd was descheduled between the two writes).
+  await p.waitForLog(/<4>socket_path changed: the new path takes effect only after a restart/);
   const f = frame();
   await sendFrame(p.socketPath, f.bytes);
   const [record] = await second.waitForRecords(1);

@@ -190,25 +190,50 @@ export async function spawnTelemd(
     env: { PATH: process.env.PATH ?? '' },
   });
   let stderr = '';
+  // Settles on 'close', not 'exit': only then is everything the process wrote on stderr read,
+  // so a test that awaits `exited` and then looks at log() sees its last lines.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  let closed = false;
+  child.once('close', () => {
+    closed = true;
+  });
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
     stderr += d;
   });
   child.stdout!.resume();
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const waitForLog = async (pattern: RegExp, timeoutMs = 10_000): Promise<string> => {
-    const deadline = performance.now() + timeoutMs;
-    let done = false;
-    void exited.then(() => {
-      done = true;
+  /** The first complete line (a partial one may still be arriving) that matches. */
+  const findLine = (pattern: RegExp): string | undefined =>
+    stderr
+      .slice(0, stderr.lastIndexOf('\n') + 1)
+      .split('\n')
+      .find((l) => pattern.test(l));
+  // Event-driven: re-checked on every stderr chunk; a deadline, no polling interval. A test that
+  // asserts on a line must wait for that line: each log line is its own write, and under load
+  // the daemon can be descheduled between two of them.
+  const waitForLog = (pattern: RegExp, timeoutMs = 10_000): Promise<string> =>
+    new Promise<string>((resolve, reject) => {
+      const check = (): void => {
+        const line = findLine(pattern);
+        if (line !== undefined) finish(() => resolve(line));
+        else if (closed)
+          finish(() => reject(new Error(`telemd exited before logging ${pattern}:\n${stderr}`)));
+      };
+      const timer = setTimeout(
+        () => finish(() => reject(new Error(`timed out waiting for ${pattern}:\n${stderr}`))),
+        timeoutMs,
+      );
+      const finish = (settle: () => void): void => {
+        clearTimeout(timer);
+        child.stderr!.off('data', onData);
+        child.off('close', check);
+        settle();
+      };
+      // Listeners added after the buffering one above: by the time they run, `stderr` has the chunk.
+      const onData = (): void => check();
+      child.stderr!.on('data', onData);
+      child.on('close', check);
+      check();
     });
-    for (;;) {
-      const line = stderr.split('\n').find((l) => pattern.test(l));
-      if (line !== undefined) return line;
-      if (done) throw new Error(`telemd exited before logging ${pattern}:\n${stderr}`);
-      if (performance.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  };
   const handle: SpawnedTelemd = {
     child,
     dir,

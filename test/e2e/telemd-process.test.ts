@@ -35,7 +35,10 @@ test('records reach the collector; SIGTERM exits 0 after delivering what was acc
   assert.equal(await p.exited, 0);
   // Every accepted record was delivered before exit.
   assert.deepEqual(collector.records.map((r) => r.event_id).sort(), sent.map((f) => f.event_id).sort());
-  assert.match(p.log(), /<5>telemd stopped accepted=3 rejected=0 delivered=3/);
+  assert.match(
+    p.log(),
+    /<5>telemd stopped accepted=3 rejected=0 shed=0 delivered=3 spooled=0 .* in_spool=0$/m,
+  );
   assert.equal(fs.existsSync(p.socketPath), false, 'the socket file is removed at exit');
 });
 
@@ -68,7 +71,10 @@ test('SIGTERM during a delivery waits for its answer, then exits 0', async () =>
     answer();
     assert.equal(await p.exited, 0);
     assert.deepEqual(requests, [f.event_id]);
-    assert.match(p.log(), /telemd stopped accepted=1 rejected=0 delivered=1 failed=0/);
+    assert.match(
+      p.log(),
+      /telemd stopped accepted=1 rejected=0 shed=0 delivered=1 spooled=0 .* in_spool=0$/m,
+    );
   } finally {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));

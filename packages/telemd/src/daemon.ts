@@ -69,7 +69,10 @@ export interface DaemonEvents {
 
 export interface Daemon extends EventEmitter<DaemonEvents> {
   readonly socketPath: string;
+  /** Intake's counters (accepted, rejected, shed, connections). */
   readonly counters: Counters;
+  /** Intake's counts, then the pipeline's (delivered, spooled, dropped by reason, ...): the exit line. */
+  summary(): Readonly<Record<string, number>>;
   readonly config: TelemetryConfig;
   readonly machineId: string;
   /** Connections being read plus records not yet taken by the pipeline. */
@@ -168,6 +171,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // touch the first one's state, and a bad socket path must fail before any of that.
   if (options.inheritedFd === undefined) await checkSocketPath(options.config.socket_path, logger);
   let stage = await buildStage(options.config);
+  try {
+    // An unusable spool (cannot be created, not a directory, not writable) is a start-up error:
+    // a daemon that accepts records it cannot keep would lose them (TELEMD_SPOOL_DIR).
+    await stage.pipeline.ready;
+  } catch (error) {
+    await retire(stage);
+    await stage.journal.close();
+    throw error;
+  }
   const server = net.createServer({ allowHalfOpen: false, pauseOnConnect: false });
   server.maxConnections = stage.config.intake_max_connections;
   // The socket accepts as soon as it is bound, before the handlers below exist (an activated
@@ -314,6 +326,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     );
     const needsRestart = changed.filter((k) => k === 'socket_path');
     const next = await buildStage(config, old);
+    try {
+      await next.pipeline.ready;
+    } catch (error) {
+      // Refused like a config that does not load: the running stage stays.
+      await retire(next, old);
+      throw error;
+    }
     stage = next;
     server.maxConnections = config.intake_max_connections;
     // The old pipeline finishes what it already accepted; new records use the new one.
@@ -372,6 +391,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       return bound.path;
     },
     counters,
+    summary: () => ({
+      accepted: counters.accepted,
+      rejected: counters.rejected,
+      shed: counters.shed,
+      ...stage.pipeline.summary?.(),
+    }),
     get config() {
       return stage.config;
     },

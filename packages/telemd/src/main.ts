@@ -158,29 +158,13 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  logger.log('notice', 'telemd started', {
-    version: VERSION,
-    socket: daemon.socketPath,
-    activated: inheritedFd !== undefined,
-    server: config.record_server_delivery_enabled ? config.server : '(delivery disabled)',
-    api: config.server_api,
-  });
-
   let stopping = false;
   const stop = async (why: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     logger.log('notice', 'stopping', { reason: why });
     await daemon.close(SHUTDOWN_TIMEOUT_MS);
-    const c = daemon.counters;
-    logger.log('notice', 'telemd stopped', {
-      accepted: c.accepted,
-      rejected: c.rejected,
-      delivered: c.delivered,
-      failed: c.failed,
-      kept: c.kept,
-      shed: c.shed,
-    });
+    logger.log('notice', 'telemd stopped', daemon.summary());
     process.exitCode = 0;
     // Anything still holding the loop open after a clean close must not keep us alive.
     setTimeout(() => process.exit(0), 1000).unref();
@@ -203,6 +187,15 @@ async function main(): Promise<void> {
         });
       }
     });
+  });
+  // Last, after the handlers: the line says telemd is ready, and a SIGHUP sent on seeing it
+  // must find its handler (the default action would kill the daemon).
+  logger.log('notice', 'telemd started', {
+    version: VERSION,
+    socket: daemon.socketPath,
+    activated: inheritedFd !== undefined,
+    server: config.record_server_delivery_enabled ? config.server : '(delivery disabled)',
+    api: config.server_api,
   });
 }
 

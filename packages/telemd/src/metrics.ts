@@ -48,7 +48,7 @@ export function publish(name: ChannelName, message: object): void {
   if (channel.hasSubscribers) channel.publish(message);
 }
 
-/** Monotonic counters; read by tests and logged at exit. */
+/** Intake's counters, and the direct pipeline's delivered/failed/kept (the exit line is Daemon.summary()). */
 export interface Counters {
   connections: number;
   shed: number;

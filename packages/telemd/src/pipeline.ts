@@ -11,7 +11,17 @@ export interface Pipeline {
   close(): Promise<void>;
   /** Optional: false while work is queued or spooled, which postpones the idle exit. */
   isIdle?(): boolean;
+  /**
+   * Optional: settles once the pipeline can keep records. A rejection (a coded error, e.g.
+   * TELEMD_SPOOL_DIR) means it never will: the daemon refuses to start, a reload is refused.
+   */
+  readonly ready?: Promise<void>;
+  /** Optional: what became of the records so far, as `key=value` fields for the exit summary. */
+  summary?(): PipelineSummary;
 }
+
+/** Counts in the order they are logged. */
+export type PipelineSummary = Readonly<Record<string, number>>;
 
 export interface DirectPipelineOptions {
   readonly sink: Sink;
@@ -89,5 +99,6 @@ export function createDirectPipeline(options: DirectPipelineOptions): Pipeline {
       closed = true;
       await Promise.allSettled([...inFlight]);
     },
+    summary: () => ({ delivered: counters.delivered, failed: counters.failed, kept: counters.kept }),
   };
 }

@@ -3,14 +3,17 @@
 // first pass at start delivers files left by a crash or by the C daemons),
 // metrics and the status file. close() finishes in-flight attempts, stops the
 // drainer and writes the status file one last time.
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import type { TelemetryConfig } from '@telemetrics/libtelemetry/config';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import { DEFAULT_BACKOFF } from '../deliver/backoff.ts';
+import { TelemdError, TelemdErrorCodes } from '../errors.ts';
 import type { Sink } from '../deliver/sink.ts';
 import { createLimiter } from '../limit/limiter.ts';
 import { type Counters, createMetrics, createStatusWriter, type Metrics } from '../metrics.ts';
 import type { RecordFateJournal } from '../journal/journal-hook.ts';
-import type { Pipeline } from '../pipeline.ts';
+import type { Pipeline, PipelineSummary } from '../pipeline.ts';
 import type { TelemRecord } from '../record.ts';
 import { createDrainer, type Drainer } from './drain.ts';
 import { createQuarantine } from './quarantine.ts';
@@ -33,10 +36,35 @@ export interface DurablePipeline extends Pipeline {
   readonly metrics: Metrics;
   readonly store: SpoolStore;
   readonly drainer: Drainer;
-  /** Resolves once the spool is open and the start-up pass has been scheduled. */
+  /**
+   * Resolves once the spool is open and the start-up pass has been scheduled; rejects with
+   * TELEMD_SPOOL_DIR when the directory cannot be created, is not a directory or is not writable.
+   */
   readonly ready: Promise<void>;
   isIdle(): boolean;
   idle(): Promise<void>;
+  summary(): PipelineSummary;
+}
+
+const SPOOL_DIR_REASONS: Readonly<Record<string, string>> = {
+  ENOTDIR: 'a parent of it is not a directory',
+  EEXIST: 'it exists and is not a directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted (immutable?)',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'the path is too long',
+};
+
+/** One line for the operator: which path, and why it cannot hold records. */
+export function spoolDirError(dir: string, error: NodeJS.ErrnoException): TelemdError {
+  const reason = (error.code && SPOOL_DIR_REASONS[error.code]) ?? error.message;
+  return new TelemdError(
+    TelemdErrorCodes.TELEMD_SPOOL_DIR,
+    `spool directory ${dir} is not usable: ${reason}${error.code ? ` (${error.code})` : ''}`,
+    { cause: error },
+  );
 }
 
 /** Throws TELEM_CONFIG_VALUE for invalid rate-limit windows: a start-up error, not a crash loop (BUG-21). */
@@ -89,14 +117,16 @@ export function createDurablePipeline(context: DurablePipelineContext): DurableP
       return rejected === undefined ? doc : { ...doc, counters: { ...doc.counters, rejected } };
     },
   });
-  metrics.onChange = () => {
-    status.schedule();
-    // main.ts logs the daemon's counters at exit; keep its `delivered` true.
-    if (context.counters) context.counters.delivered = metrics.get('delivered');
-  };
-
   const ready = (async () => {
-    const { tempsRemoved } = await store.open();
+    let tempsRemoved: number;
+    try {
+      ({ tempsRemoved } = await store.open());
+      // open() created and listed it; records also need write and search access. access() sees a
+      // read-only mount (EROFS) and the immutable flag even for root, whom modes do not stop.
+      await access(config.spool_dir, constants.W_OK | constants.X_OK);
+    } catch (error) {
+      throw spoolDirError(config.spool_dir, error as NodeJS.ErrnoException);
+    }
     if (tempsRemoved > 0) {
       logger.log('notice', 'removed temp files left by an interrupted write', {
         path: config.spool_dir,
@@ -110,13 +140,19 @@ export function createDurablePipeline(context: DurablePipelineContext): DurableP
         bytes: store.bytes,
       });
     }
+    // Only now: a pipeline whose spool is unusable never owns the status file (the metrics
+    // may be the daemon's, shared with the running pipeline a failed reload leaves in place).
+    metrics.onChange = () => status.schedule();
     drainer.start();
     status.schedule();
   })();
-  // accept() reports a failed open through its own path; do not leave an unhandled rejection here.
-  ready.catch((err: Error) =>
-    logger.log('err', 'cannot open the spool directory', { path: config.spool_dir, detail: err.message }),
+  const opened = ready.then(
+    () => true,
+    () => false,
   );
+  // daemon.ts awaits `ready`: at start an unusable spool stops telemd (exit 1), on reload the
+  // old configuration is kept; each logs the error once. Not an unhandled rejection here.
+  ready.catch(() => {});
 
   let closing: Promise<void> | undefined;
   return {
@@ -130,13 +166,29 @@ export function createDurablePipeline(context: DurablePipelineContext): DurableP
     },
     isIdle: () => inner.isIdle(),
     idle: () => inner.idle(),
+    summary() {
+      const c = metrics.snapshot(process.pid, { bytes: store.bytes, files: store.files, maxBytes }).counters;
+      const dropped = Object.entries(c.dropped).filter(([, n]) => n > 0);
+      return {
+        delivered: c.delivered,
+        spooled: c.spooled,
+        retried: c.retried,
+        dropped: dropped.reduce((sum, [, n]) => sum + n, 0),
+        ...Object.fromEntries(dropped.map(([reason, n]) => [`dropped_${reason}`, n])),
+        expired: c.expired,
+        quarantined: c.quarantined,
+        // Still spooled: delivered by the next run.
+        in_spool: store.files,
+      };
+    },
     close() {
       closing ??= (async () => {
-        await ready.catch(() => {});
+        const wasOpen = await opened;
         await inner.close();
         await drainer.close();
         await store.close();
-        await status.close();
+        // A pipeline that never opened its spool did nothing worth a status file.
+        if (wasOpen) await status.close();
       })();
       return closing;
     },

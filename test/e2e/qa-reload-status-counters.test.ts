@@ -5,17 +5,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { decodeFrame, encodeFrame } from '@telemetrics/libtelemetry/wire';
 import { startCollector } from '../helpers/collector.ts';
 import { sendFrame, spawnTelemd, waitUntil } from '../helpers/telemd.ts';
-import { readVector } from '../helpers/vectors.ts';
+import { hprobeFrame } from '../helpers/vectors.ts';
 
-function frame(n: number): Buffer {
-  const d = decodeFrame(readVector('socket/v2.3.5-hprobe.bin'));
-  assert.ok(d.ok);
-  const event_id = (0x7a00 + n).toString(16).padStart(32, '0');
-  return encodeFrame({ headers: { ...d.value.headers, event_id }, payload: Buffer.from(d.value.payload) });
-}
+const frame = (n: number) => hprobeFrame(0x7a00 + n).bytes;
 
 interface Status {
   pid: number;

@@ -4,18 +4,12 @@
 // it printed failed/kept counters only the non-durable test pipeline fed (always 0).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeFrame, encodeFrame } from '@telemetrics/libtelemetry/wire';
 import { startCollector } from '../helpers/collector.ts';
 import { sendFrame, spawnTelemd, type SpawnedTelemd } from '../helpers/telemd.ts';
-import { readVector } from '../helpers/vectors.ts';
+import { hprobeFrame } from '../helpers/vectors.ts';
 
 let seq = 0x5e00;
-function frame(): Buffer {
-  const d = decodeFrame(readVector('socket/v2.3.5-hprobe.bin'));
-  assert.ok(d.ok);
-  const event_id = (++seq).toString(16).padStart(32, '0');
-  return encodeFrame({ headers: { ...d.value.headers, event_id }, payload: Buffer.from(d.value.payload) });
-}
+const frame = () => hprobeFrame(++seq).bytes;
 
 /** SIGTERM, exit 0, and the summary's fields as numbers. */
 async function stopAndSummarize(p: SpawnedTelemd): Promise<Record<string, number>> {

@@ -8,22 +8,13 @@ import http from 'node:http';
 import type net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
-import { decodeFrame, encodeFrame } from '@telemetrics/libtelemetry/wire';
 import { startCollector } from '../helpers/collector.ts';
 import { binPath, runBin } from '../helpers/run-bin.ts';
 import { sendFrame, spawnTelemd, TELEMD_MAIN, tempDir } from '../helpers/telemd.ts';
-import { readVector } from '../helpers/vectors.ts';
+import { hprobeFrame } from '../helpers/vectors.ts';
 
 let seq = 0x2000;
-function frame(): { bytes: Buffer; event_id: string } {
-  const d = decodeFrame(readVector('socket/v2.3.5-hprobe.bin'));
-  assert.ok(d.ok);
-  const event_id = (++seq).toString(16).padStart(32, '0');
-  return {
-    bytes: encodeFrame({ headers: { ...d.value.headers, event_id }, payload: Buffer.from(d.value.payload) }),
-    event_id,
-  };
-}
+const frame = () => hprobeFrame(++seq);
 
 test('records reach the collector; SIGTERM exits 0 after delivering what was accepted', async () => {
   await using collector = await startCollector();

@@ -7,21 +7,12 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { decodeFrame, encodeFrame } from '@telemetrics/libtelemetry/wire';
 import { startCollector } from '../helpers/collector.ts';
 import { sendFrame, spawnTelemd, tempDir } from '../helpers/telemd.ts';
-import { readVector } from '../helpers/vectors.ts';
+import { hprobeFrame } from '../helpers/vectors.ts';
 
 let seq = 0x5d00;
-function frame(): { bytes: Buffer; event_id: string } {
-  const d = decodeFrame(readVector('socket/v2.3.5-hprobe.bin'));
-  assert.ok(d.ok);
-  const event_id = (++seq).toString(16).padStart(32, '0');
-  return {
-    bytes: encodeFrame({ headers: { ...d.value.headers, event_id }, payload: Buffer.from(d.value.payload) }),
-    event_id,
-  };
-}
+const frame = () => hprobeFrame(++seq);
 
 function errorLines(log: string): string[] {
   return log.split('\n').filter((l) => /^<[0-3]>/.test(l));

@@ -283,6 +283,10 @@ test('--help and --version', async () => {
       assert.match(help.stdout, new RegExp(`^${section}$`, 'm'));
     }
     const version = await runBin(bin, ['-V']);
-    assert.deepEqual(version, { code: 0, stdout: '0.1.0\n', stderr: '' });
+    assert.deepEqual(version, {
+      code: 0,
+      stdout: `${bin === HPROBE ? 'hprobe' : 'telem-record-gen'} 0.1.0\n`,
+      stderr: '',
+    });
   }
 });

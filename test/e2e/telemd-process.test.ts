@@ -147,10 +147,10 @@ test('usage: --help, --version, unknown option, bad config file', async () => {
   assert.match(help.stdout, /SIGHUP/);
   const version = await runBin(TELEMD_MAIN, ['-V']);
   assert.equal(version.code, 0);
-  assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+  assert.match(version.stdout, /^telemd \d+\.\d+\.\d+\n$/);
   const bad = await runBin(TELEMD_MAIN, ['--bogus']);
   assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /try 'telemd --help'/);
+  assert.match(bad.stderr, /Try 'telemd --help'/);
   assert.equal(bad.stderr.split('\n').filter(Boolean).length, 2);
   const level = await runBin(TELEMD_MAIN, ['--log-level', 'loud']);
   assert.equal(level.code, 1);

@@ -24,36 +24,14 @@ export const OPTIONS = {
   'map-path': { type: 'string', multiple: true },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
-/** C's help text, byte for byte (it names --config_file; both spellings work). */
-export const C_HELP = `Usage:
-  crashprobe [OPTIONS] - collect data from core files
+/** Man-page style, like every telemetrics tool (C's GLib usage listed the first eight options). */
+export const HELP = `NAME
+  crashprobe - core dump handler that reports crashes as telemetry records
 
-Help Options:
-  -h, --help            Show help options
+SYNOPSIS
+  crashprobe -p NAME [-E PATH] [-s SIGNAL] [-c CORE] [-f FILE] [-v] [OPTIONS]
 
-Application Options:
-  -f, --config_file     Specify a configuration file other than default
-  -c, --core-file       Path to core file to process
-  -p, --process-name    Name of process for crash report (required)
-  -E, --process-path    Absolute path of crashed process, with ! or / delimiters
-  -s, --signal          Signal number that crashed the process
-  -V, --version         Print the program version
-  -v, --verbose         Print the crash payload to stdout
-
-`;
-
-export const EXTRA_HELP = `Additional Options:
-  --time-budget SECONDS Stop reading and unwinding after SECONDS (default ${DEFAULT_TIME_BUDGET_S})
-                        and send what was found, with a note in the payload
-  --user NAME           User to run as when started as root (default: config key
-                        crashprobe_user, else ${DEFAULT_USER}; falls back to nobody)
-  --sysroot DIR         Look for the crashed program's files under DIR
-  --debug-root DIR      Where .build-id/xx/yyyy.debug files live (repeatable;
-                        default ${DEFAULT_DEBUG_ROOT})
-  --map-path FROM=TO    Read the file recorded in the core as FROM from TO
-                        (repeatable; for tests and for analysing cores elsewhere)
-
-Description:
+DESCRIPTION
   Installed as the kernel's core handler with
     kernel.core_pattern = |/usr/bin/crashprobe -p %e -E %E -s %s
   crashprobe reads the core from standard input (or -c FILE) once, front to
@@ -64,9 +42,44 @@ Description:
   /usr/local, are sent as org.clearlinux/crash/unknown without analysis unless
   the privacy filter override file exists.
 
-Exit status:
-  0 a record was sent (or printed with -v and sent); 1 the core could not be
-  analysed or the record could not be sent; 2 usage error.
+OPTIONS
+  -p, --process-name NAME  Name of process for crash report (required)
+  -E, --process-path PATH  Absolute path of crashed process, with ! or / delimiters
+  -s, --signal N           Signal number that crashed the process
+  -c, --core-file FILE     Path to core file to process (default: standard input)
+  -f, --config-file FILE   Specify a configuration file other than default
+                           (also --config_file, C's spelling)
+  -v, --verbose            Print the crash payload to stdout
+      --time-budget SECONDS
+                           Stop reading and unwinding after SECONDS (default ${DEFAULT_TIME_BUDGET_S})
+                           and send what was found, with a note in the payload
+      --user NAME          User to run as when started as root (default: config key
+                           crashprobe_user, else ${DEFAULT_USER}; falls back to nobody)
+      --sysroot DIR        Look for the crashed program's files under DIR
+      --debug-root DIR     Where .build-id/xx/yyyy.debug files live (repeatable;
+                           default ${DEFAULT_DEBUG_ROOT})
+      --map-path FROM=TO   Read the file recorded in the core as FROM from TO
+                           (repeatable; for tests and for analysing cores elsewhere)
+  -V, --version            Print "crashprobe VERSION" and exit
+  -h, --help               Show this help and exit
+
+EXIT STATUS
+  0  a record was sent (or printed with -v and sent)
+  1  the core could not be analysed or the record could not be sent; a
+     missing -p or a non-numeric -s (C's messages, on stdout)
+  2  usage error
+
+FILES
+  /etc/telemetrics/telemetrics.conf, /usr/share/defaults/telemetrics/telemetrics.conf
+      configuration (keys socket_path, opt_in_file, crashprobe_user,
+      crashprobe_time_budget, privacy_filters_override_file)
+  /etc/telemetrics/opt-in
+      records are sent only while this file exists ('telemctl opt-in')
+  /etc/telemetrics/opt-in-no-privacy-filters
+      when present, crashes outside /usr are analysed too
+
+SEE ALSO
+  telemd(8), telemctl(1), core(5)
 `;
 
 export interface CrashprobeArgs {

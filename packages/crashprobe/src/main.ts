@@ -5,18 +5,24 @@
 // budget, analysed and sent. Only this file reads argv/env and sets the exit code.
 import { randomBytes } from 'node:crypto';
 import { existsSync, fstatSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { createRecord, readHostFacts, sendRecord, type TelemetryConfig } from '@telemetrics/libtelemetry';
+import {
+  createRecord,
+  packageVersion,
+  readHostFacts,
+  sendRecord,
+  type TelemetryConfig,
+  usageErrorText,
+  versionLine,
+} from '@telemetrics/libtelemetry';
 import { loadConfig } from '@telemetrics/libtelemetry/config';
 import { createStderrLogger, type Logger } from '@telemetrics/libtelemetry/log';
 import {
-  C_HELP,
   type CrashprobeArgs,
   DEFAULT_DEBUG_ROOT,
   DEFAULT_TIME_BUDGET_S,
   DEFAULT_USER,
-  EXTRA_HELP,
+  HELP,
   interpretArgs,
   OPTIONS,
 } from './cli.ts';
@@ -25,14 +31,9 @@ import { analyzeStream } from './pipeline.ts';
 import { dropPrivileges } from './privileges.ts';
 import { Classes, type CrashClass, privacyFilter } from './report.ts';
 
+const PROG = 'crashprobe';
 const STATE_DIR = '/var/lib/telemetry';
 const PASSWD_FILE = '/etc/passwd';
-
-function version(): string {
-  const require = createRequire(import.meta.url);
-  const pkg = require('../package.json') as { version?: string };
-  return pkg.version ?? '0.0.0';
-}
 
 /** Keys the lead may add to the shared table; read loosely so this works before and after. */
 function stdinUsable(): boolean {
@@ -81,24 +82,22 @@ async function run(argv: string[]): Promise<number> {
   try {
     values = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
   } catch (err) {
-    process.stderr.write(
-      `crashprobe: ${(err as Error).message}\nTry 'crashprobe --help' for more information.\n`,
-    );
+    process.stderr.write(usageErrorText(PROG, (err as Error).message));
     return 2;
   }
   const outcome = interpretArgs(values);
   switch (outcome.kind) {
     case 'help':
-      process.stdout.write(C_HELP + EXTRA_HELP);
+      process.stdout.write(HELP);
       return 0;
     case 'version':
-      process.stdout.write(`${version()}\n`);
+      process.stdout.write(versionLine(PROG, packageVersion(new URL('../package.json', import.meta.url))));
       return 0;
     case 'c-error':
       process.stdout.write(`${outcome.message}\n`);
       return 1;
     case 'usage':
-      process.stderr.write(`crashprobe: ${outcome.message}\nTry 'crashprobe --help' for more information.\n`);
+      process.stderr.write(usageErrorText(PROG, outcome.message));
       return 2;
   }
   const args = outcome.args;

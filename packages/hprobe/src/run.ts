@@ -1,14 +1,14 @@
 // hprobe: the smoke-test probe (spec c-client.md 12.1). Sends
 // org.clearlinux/hello/world (or heartbeat/ping with -H), severity 1, with a
 // small payload; options, messages and exit codes as the C hprobe.
-import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   ErrorCodes,
   loadProbeConfig,
   newRecord,
+  openCommandLine,
+  packageVersion,
   type ProbeConfig,
   sendRecord,
   type TelemetryRecord,
@@ -62,8 +62,8 @@ OPTIONS
                             (/${BUNDLES_DIR} under host_root)
   -f, --config_file FILE    Use this configuration file (absolute path; also
       --config-file FILE    passed to the daemon with the record)
-  -V, --version             Print the program version
-  -h, --help                Display this help message
+  -V, --version             Print "hprobe VERSION" and exit
+  -h, --help                Show this help and exit
 
 EXIT STATUS
   0  the record was sent; prints "Successfully sent record to daemon."
@@ -75,12 +75,10 @@ FILES
       configuration (keys socket_path, opt_in_file, host_root)
   /etc/telemetrics/opt-in
       records are sent only while this file exists ('telemctl opt-in')
-`;
 
-function packageVersion(): string {
-  const pkg: unknown = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-  return typeof pkg === 'object' && pkg !== null && 'version' in pkg ? String(pkg.version) : 'unknown';
-}
+SEE ALSO
+  telemd(8), telemctl(1), telem-record-gen(1)
+`;
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -88,22 +86,20 @@ function describe(err: unknown): string {
 
 /** Run hprobe; returns the exit code. */
 export async function run(argv: readonly string[], io: HprobeIo): Promise<number> {
-  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true }>>['values'];
-  try {
-    ({ values } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }));
-  } catch (err) {
-    // C hprobe exits 1 on an unknown option.
-    io.stderr(`${PROG}: ${describe(err)}\nTry '${PROG} --help' for more information.\n`);
-    return 1;
-  }
-  if (values.help === true) {
-    io.stdout(HELP);
-    return 0;
-  }
-  if (values.version === true) {
-    io.stdout(`${packageVersion()}\n`);
-    return 0;
-  }
+  const opened = openCommandLine(
+    {
+      prog: PROG,
+      options: OPTIONS,
+      help: HELP,
+      version: () => packageVersion(new URL('../package.json', import.meta.url)),
+      // C hprobe exits 1 on an unknown option.
+      usageExitCode: 1,
+    },
+    argv,
+    io,
+  );
+  if (opened.kind === 'exit') return opened.code;
+  const { values } = opened;
 
   let probe: ProbeConfig;
   try {

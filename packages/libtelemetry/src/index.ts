@@ -1,3 +1,4 @@
+export * from './cli.ts';
 export * from './config/index.ts';
 export * from './errors.ts';
 export * from './host-facts.ts';

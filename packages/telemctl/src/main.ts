@@ -36,7 +36,11 @@ const GLOBAL_OPTIONS = {
     help: 'Look up host files (systemd, tmpfiles, passwd, work dirs) under DIR',
   },
   help: { type: 'boolean', short: 'h', help: 'Show this help (after a command: its help)' },
-  version: { type: 'boolean', help: 'Print the version' },
+  version: {
+    type: 'boolean',
+    short: 'V',
+    help: 'Print "telemctl VERSION" and exit (after "journal", -V is its\n--verbose, as in C; --version still prints the version)',
+  },
 } as const satisfies OptionsTable;
 
 function version(): string {
@@ -46,14 +50,51 @@ function version(): string {
   return pkg.version;
 }
 
-/** C's usage text (spec 11.1), `%-9s` names, plus our verb and options. */
+/** C's usage text (spec 11.1), `%-9s` names, plus our verb: printed for no or an unknown command. */
 function usage(): string {
   let text = `${ARGV0} - Control actions for telemetry services\n\n`;
   for (const c of COMMANDS) text += `  ${c.name.padEnd(9)} ${c.summary}\n`;
-  text += `\nOptions (before or after the command):\n${renderOptions(GLOBAL_OPTIONS)}`;
-  text +=
-    '\nRun "telemctl <command> --help" for the options and exit status of a command.\n' +
-    'Exit status: 0 success, 1 failure, 2 usage error (see each command).\n';
+  text += `\nRun "${ARGV0} --help" for the options, "${ARGV0} <command> --help" for a command's.\n`;
+  return text;
+}
+
+/** --help: the manual, man-page style like every telemetrics tool (install.mjs renders it). */
+function help(): string {
+  let text = `NAME
+  ${ARGV0} - control the telemetrics services and read the local journal
+
+SYNOPSIS
+  ${ARGV0} [-f FILE] [--root DIR] COMMAND [COMMAND OPTIONS]
+  ${ARGV0} -h | --help | -V | --version
+
+DESCRIPTION
+  Starts and stops the telemetry units, opts this machine in or out, prints
+  the journal of delivered records and telemd's status. The options below go
+  before or after the command; "${ARGV0} COMMAND --help" lists a command's own.
+
+COMMANDS
+`;
+  for (const c of COMMANDS) text += `  ${c.name.padEnd(9)} ${c.summary}\n`;
+  text += `\nOPTIONS\n${renderOptions(GLOBAL_OPTIONS)}`;
+  text += `
+EXIT STATUS
+  0  success
+  1  failure (see each command's --help), or not root where root is needed
+  2  usage error: no command, an unknown command or option, extra arguments
+  3  is-active: a unit is not active
+  "journal" exits 1 on a bad option, as C's telem_journal.
+
+FILES
+  /etc/telemetrics/telemetrics.conf, /usr/share/defaults/telemetrics/telemetrics.conf
+      configuration
+  /etc/telemetrics/opt-in
+      the opt-in marker (opt_in_file)
+  /usr/lib/tmpfiles.d/telemetrics-dirs.conf
+      the work directories "start" creates and "opt-out" deletes
+
+SEE ALSO
+  telemd(8), hprobe(1), telem-record-gen(1), crashprobe(8), systemctl(1)
+`;
   return text;
 }
 
@@ -69,13 +110,32 @@ function renderOptions(table: OptionsTable): string {
   return out;
 }
 
+/** A command's --help in the same man-page style; its description's first paragraph is DESCRIPTION. */
 function commandHelp(c: Command): string {
+  const summary = c.summary.replace(/\n\s+/g, ' ').replace(/\. .*$/, '');
+  const lines = c.description.split('\n');
+  const firstHeading = lines.findIndex((l) => /^[A-Z][A-Z ]*[A-Z]$/.test(l));
+  const intro = firstHeading < 0 ? lines : lines.slice(0, firstHeading);
+  const rest = firstHeading < 0 ? [] : lines.slice(firstHeading);
+  const indent = (l: string) => (l === '' ? l : `  ${l}`);
   return (
-    `Usage: ${ARGV0} ${c.name}${Object.keys(c.options).length ? ' [options]' : ''}\n\n` +
-    `${c.summary.replace(/\n\s+/g, ' ')}\n\n` +
-    (Object.keys(c.options).length ? `Options:\n${renderOptions(c.options)}\n` : '') +
-    `${c.description}\n`
+    `NAME\n  ${ARGV0} ${c.name} - ${summary}\n\n` +
+    `SYNOPSIS\n  ${ARGV0} [-f FILE] ${c.name}${Object.keys(c.options).length ? ' [OPTIONS]' : ''}\n\n` +
+    `DESCRIPTION\n${intro.map(indent).join('\n').replace(/\n+$/, '')}\n\n` +
+    (Object.keys(c.options).length ? `OPTIONS\n${renderOptions(c.options)}\n` : '') +
+    (rest.length > 0 ? `${rest.join('\n').replace(/\n+$/, '')}\n` : '')
   );
+}
+
+/** The global options with the command's own: a command's short letter wins (journal -V = --verbose). */
+function optionsFor(c: Command): OptionsTable {
+  const taken = new Set(Object.values(c.options).map((o) => o.short));
+  const globals = Object.entries(GLOBAL_OPTIONS).map(([name, spec]) => {
+    if (!('short' in spec) || !taken.has(spec.short)) return [name, spec] as const;
+    const { short: _short, ...rest } = spec;
+    return [name, rest] as const;
+  });
+  return { ...Object.fromEntries(globals), ...c.options };
 }
 
 const STRING_GLOBALS = new Set(['-f', '--config-file', '--config_file', '--root']);
@@ -115,8 +175,12 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (verb === undefined) {
+    if (globals['help'] === true) {
+      out(help());
+      return 0;
+    }
     out(usage());
-    return globals['help'] === true ? 0 : 2;
+    return 2;
   }
   const command = COMMANDS.find((c) => c.name === verb);
   if (!command) {
@@ -127,7 +191,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     const parsed = parseArgs({
       args: argv.slice(i + 1),
-      options: { ...GLOBAL_OPTIONS, ...command.options },
+      options: optionsFor(command),
       strict: true,
       allowPositionals: false,
     });

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig, type TelemetryConfig } from '@telemetrics/libtelemetry/config';
+import { DEFAULT_CONFIG, loadConfig, type TelemetryConfig } from '@telemetrics/libtelemetry/config';
 import { createStderrLogger, type Logger, type LogLevel, LogLevels } from '@telemetrics/libtelemetry/log';
 import { type Daemon, startDaemon } from './daemon.ts';
 import { socketActivationFd } from './intake/listen.ts';
@@ -16,14 +16,25 @@ const VERSION = (
 /** Bound on finishing in-flight work at SIGTERM/SIGINT/idle exit. */
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 
-const HELP = `Usage: telemd [OPTIONS]
+const HELP = `NAME
+  telemd - telemetrics daemon: record intake and delivery
 
-The telemetrics daemon: receives records from probes on a unix socket
-(socket_path, or the socket passed by systemd socket activation), checks
-and enriches them (machine_id, host-derived headers) and posts them to the
-collector (server) with the v2 or v3 API.
+SYNOPSIS
+  telemd [-f FILE] [--log-level LEVEL] [-v]
 
-Options:
+DESCRIPTION
+  Receives records from probes on a unix socket (socket_path, or the socket
+  passed by systemd socket activation), checks and enriches them (machine_id,
+  host-derived headers), writes each to the spool (spool_dir) before it counts
+  as accepted, and posts them to the collector (server) with the v2 or v3 API,
+  retrying with backoff while the collector is unreachable.
+
+  Logs go to stderr, one line each, with sd-daemon <N> priority prefixes. The
+  last line, "telemd stopped", counts what became of the records. With
+  daemon_recycling_enabled=true, telemd exits after idle_exit_seconds without
+  work; socket activation starts it again.
+
+OPTIONS
   -f, --config-file FILE   Read the configuration from FILE instead of
                            /etc/telemetrics/telemetrics.conf, then
                            /usr/share/defaults/telemetrics/telemetrics.conf,
@@ -32,25 +43,46 @@ Options:
       --log-level LEVEL    Log messages up to LEVEL: emerg, alert, crit, err,
                            warning, notice, info (default) or debug.
   -v, --verbose            Same as --log-level debug.
+  -V, --version            Print "telemd VERSION" and exit.
   -h, --help               Show this help and exit.
-  -V, --version            Print the version and exit.
 
-Signals:
+SIGNALS
   SIGTERM, SIGINT          Stop accepting, finish records in flight (at most
                            ${SHUTDOWN_TIMEOUT_MS / 1000} s), exit 0.
   SIGHUP                   Reload the whole configuration without dropping
-                           connections. A changed socket_path needs a restart.
+                           connections. A changed socket_path needs a restart;
+                           a configuration that does not load (or names an
+                           unusable spool_dir) is refused and the current one
+                           kept.
 
-Logs go to stderr, one line each, with sd-daemon <N> priority prefixes.
-With daemon_recycling_enabled=true, telemd exits after idle_exit_seconds
-without work; socket activation starts it again.
+EXIT STATUS
+  0  a clean stop (signal or idle exit); --help, --version
+  1  telemd could not start: the configuration does not load, the socket
+     cannot be listened on (code=TELEMD_SOCKET_*), or the spool directory
+     cannot be created, is not a directory or is not writable
+     (code=TELEMD_SPOOL_DIR), each with one <3> line naming the path and the
+     reason; an internal error; a usage error (as the C daemons)
 
-Exit status: 0 on a clean stop, 1 on a configuration, socket or internal
-error, 1 on a usage error (as the C daemons).
+FILES
+  /etc/telemetrics/telemetrics.conf, /usr/share/defaults/telemetrics/telemetrics.conf
+      configuration
+  ${DEFAULT_CONFIG.socket_path}
+      socket_path: where probes send records
+  ${DEFAULT_CONFIG.spool_dir}
+      spool_dir: records not yet delivered (quarantine in .quarantine/)
+  ${DEFAULT_CONFIG.journal_file}
+      journal_file: delivered records ("telemctl journal")
+  ${DEFAULT_CONFIG.status_file}
+      status_file: counters and spool usage ("telemctl status")
+  ${DEFAULT_CONFIG.machine_id_file}
+      machine_id_file: the rotating machine id
+
+SEE ALSO
+  telemctl(1), hprobe(1), telem-record-gen(1), crashprobe(8)
 `;
 
 function usageError(message: string): void {
-  process.stderr.write(`telemd: ${message}\ntry 'telemd --help' for more information\n`);
+  process.stderr.write(`telemd: ${message}\nTry 'telemd --help' for more information.\n`);
   // The C telemprobd/telempostd exit 1 on a bad option (spec 5.1).
   process.exitCode = 1;
 }
@@ -88,7 +120,7 @@ function parseCli(argv: string[]): Cli | 'exit' {
     return 'exit';
   }
   if (values.version) {
-    process.stdout.write(`${VERSION}\n`);
+    process.stdout.write(`telemd ${VERSION}\n`);
     return 'exit';
   }
   let level: LogLevel = values.verbose ? 'debug' : 'info';

@@ -3,9 +3,8 @@
 // tool, except: a failed send always exits 1 with a reason; payloads of up
 // to 8192 bytes are sent and larger ones are an error (C silently cut them
 // to 8191); unknown options are a usage error (exit 2) instead of ignored.
-import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { openCommandLine, packageVersion } from '../cli.ts';
 import { ErrorCodes, TelemetryError } from '../errors.ts';
 import { loadProbeConfig, newRecord } from '../probe.ts';
 import { classificationError, type TelemetryRecord } from '../record.ts';
@@ -69,7 +68,7 @@ OPTIONS
   -f, --config-file FILE    Use this configuration file (absolute path; also
       --config_file FILE    passed to the daemon with the record)
       --socket PATH         Send to this socket instead of socket_path
-  -V, --version             Print the version and exit
+  -V, --version             Print "telem-record-gen VERSION" and exit
   -h, --help                Show this help and exit
 
   The payload must be printable ASCII, TAB, LF, VT, FF or CR.
@@ -85,12 +84,10 @@ FILES
       configuration (keys socket_path, opt_in_file, host_root)
   /etc/telemetrics/opt-in
       records are sent only while this file exists ('telemctl opt-in')
-`;
 
-export function packageVersion(): string {
-  const pkg: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-  return typeof pkg === 'object' && pkg !== null && 'version' in pkg ? String(pkg.version) : 'unknown';
-}
+SEE ALSO
+  telemd(8), telemctl(1), hprobe(1)
+`;
 
 class CliFailure extends Error {}
 
@@ -207,21 +204,19 @@ function echo(record: TelemetryRecord, io: CliIo): void {
 
 /** Run the tool; returns the exit code. */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true }>>['values'];
-  try {
-    ({ values } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }));
-  } catch (err) {
-    io.stderr(`${PROG}: ${(err as Error).message}\nTry '${PROG} --help' for more information.\n`);
-    return 2;
-  }
-  if (values.help === true) {
-    io.stdout(HELP);
-    return 0;
-  }
-  if (values.version === true) {
-    io.stdout(`${packageVersion()}\n`);
-    return 0;
-  }
+  const opened = openCommandLine(
+    {
+      prog: PROG,
+      options: OPTIONS,
+      help: HELP,
+      version: () => packageVersion(new URL('../../package.json', import.meta.url)),
+      usageExitCode: 2,
+    },
+    argv,
+    io,
+  );
+  if (opened.kind === 'exit') return opened.code;
+  const { values } = opened;
   try {
     // Any out-of-range severity, negative included, gets C's range message below.
     const severity = values.severity === undefined ? 1 : parseInteger(values.severity, 'severity');

@@ -15,9 +15,9 @@ import {
   parseHeaderBlock,
   type RecordHeaders,
 } from './headers.ts';
+import { readCfgBlock } from './cfg-block.ts';
 
-/** Longest config path C accepts (PATH_MAX). */
-export const MAX_CFG_PATH_BYTES = 4096;
+export { MAX_CFG_PATH_BYTES } from './cfg-block.ts';
 
 export type Framing = 'v2' | 'legacy';
 
@@ -69,22 +69,10 @@ function decodeBody(
 ): ParseResult<Omit<DecodedFrame, 'framing' | 'frameBytes' | 'trailingBytes'>> {
   const end = body.length - 1; // index of the terminating NUL
   if (end < 0 || body[end] !== 0) return fail(ErrorCodes.TELEM_FRAME_NO_NUL, 'frame does not end with NUL');
-  let off = 0;
-  let cfgPath: string | undefined;
-  if (body.length >= 4 && body.subarray(0, 4).equals(CFG_BYTES)) {
-    const nul = body.indexOf(0, 4);
-    if (nul < 0 || nul >= end) return fail(ErrorCodes.TELEM_FRAME_CFG, 'CFG: block has no NUL terminator');
-    const len = nul - 4;
-    if (len === 0 || len > MAX_CFG_PATH_BYTES) {
-      return fail(
-        ErrorCodes.TELEM_FRAME_CFG,
-        `CFG: path length ${len} out of range 1..${MAX_CFG_PATH_BYTES}`,
-      );
-    }
-    cfgPath = body.toString('utf8', 4, nul);
-    if (!cfgPath.startsWith('/')) return fail(ErrorCodes.TELEM_FRAME_CFG, 'CFG: path is not absolute');
-    off = nul + 1;
-  }
+  const cfg = readCfgBlock(body, { byte: 0, name: 'NUL' }, end);
+  if (!cfg.ok) return fail(ErrorCodes.TELEM_FRAME_CFG, cfg.detail);
+  const { cfgPath } = cfg;
+  let off = cfg.next;
   if (off + 4 > end) return fail(ErrorCodes.TELEM_FRAME_HEADER_SIZE, 'frame ends before header_size');
   const headerSize = body.readUInt32LE(off);
   off += 4;

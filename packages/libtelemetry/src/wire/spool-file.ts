@@ -15,7 +15,7 @@ import {
   parseHeaderBlock,
 } from './headers.ts';
 import type { FrameInput } from './frame.ts';
-import { MAX_CFG_PATH_BYTES } from './frame.ts';
+import { MAX_CFG_PATH_BYTES, readCfgBlock } from './cfg-block.ts';
 
 export type SpoolRecord = FrameInput;
 /** What decodeSpoolFile returns: the payload as a Buffer of its own (not a view of the file). */
@@ -63,26 +63,17 @@ export function decodeSpoolFile(bytes: Uint8Array): ParseResult<DecodedSpoolReco
   if (buf.length > MAX_SPOOL_FILE_BYTES) {
     return fail(ErrorCodes.TELEM_SPOOL_FORMAT, `file of ${buf.length} bytes exceeds ${MAX_SPOOL_FILE_BYTES}`);
   }
-  let off = 0;
-  let cfgPath: string | undefined;
-  if (buf.length >= 4 && buf.subarray(0, 4).equals(CFG_BYTES)) {
-    const nl = buf.indexOf(LF, 4);
-    if (nl < 0) return fail(ErrorCodes.TELEM_SPOOL_FORMAT, 'CFG: line has no newline');
-    const len = nl - 4;
-    if (len === 0 || len > MAX_CFG_PATH_BYTES) {
-      return fail(
-        ErrorCodes.TELEM_SPOOL_FORMAT,
-        `CFG: path length ${len} out of range 1..${MAX_CFG_PATH_BYTES}`,
-      );
-    }
-    cfgPath = buf.toString('utf8', 4, nl);
-    if (!cfgPath.startsWith('/')) return fail(ErrorCodes.TELEM_SPOOL_FORMAT, 'CFG: path is not absolute');
+  const cfg = readCfgBlock(buf, { byte: LF, name: 'newline' });
+  if (!cfg.ok) return fail(ErrorCodes.TELEM_SPOOL_FORMAT, cfg.detail);
+  const { cfgPath } = cfg;
+  let off = cfg.next;
+  if (cfgPath !== undefined) {
+    // A line (unlike a frame's NUL-ended block) can hold a NUL.
     if (cfgPath.includes('\0')) return fail(ErrorCodes.TELEM_SPOOL_FORMAT, 'CFG: path contains NUL');
     // Paths travel as UTF-8 (as in frames); invalid sequences would not survive a rewrite.
-    if (Buffer.byteLength(cfgPath, 'utf8') !== len) {
+    if (Buffer.byteLength(cfgPath, 'utf8') !== off - 1 - CFG_PREFIX.length) {
       return fail(ErrorCodes.TELEM_SPOOL_FORMAT, 'CFG: path is not valid UTF-8');
     }
-    off = nl + 1;
   }
   const headerStart = off;
   for (let i = 0; i < HEADER_COUNT; i++) {

@@ -40,9 +40,13 @@ export const ErrorCodes = {
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
-export class TelemetryError extends Error {
-  readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+/**
+ * The coded error of every package: a package with its own code table extends it with that
+ * table's type (telemd's TelemdError), so one shape serves all and callers match on `code`.
+ */
+export class TelemetryError<C extends string = ErrorCode> extends Error {
+  readonly code: C;
+  constructor(code: C, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'TelemetryError';
     this.code = code;

@@ -1,5 +1,7 @@
 // Every telemd error code, registered once. Codes are permanent; messages may
 // change. Frame-level codes (TELEM_FRAME_*) come from libtelemetry's decoder.
+import { TelemetryError } from '@telemetrics/libtelemetry';
+
 export const TelemdErrorCodes = {
   // intake: header policy (validate.ts)
   TELEMD_RECORD_VERSION: 'TELEMD_RECORD_VERSION',
@@ -31,11 +33,10 @@ export const TelemdErrorCodes = {
 
 export type TelemdErrorCode = (typeof TelemdErrorCodes)[keyof typeof TelemdErrorCodes];
 
-export class TelemdError extends Error {
-  readonly code: TelemdErrorCode;
+/** libtelemetry's coded error with telemd's own code table. */
+export class TelemdError extends TelemetryError<TelemdErrorCode> {
   constructor(code: TelemdErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'TelemdError';
-    this.code = code;
   }
 }

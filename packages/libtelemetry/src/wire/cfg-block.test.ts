@@ -13,11 +13,7 @@ test('readCfgBlock: both terminators, the same rules', () => {
   const cases: Array<[string, string, ReturnType<typeof readCfgBlock>]> = [
     ['no block', 'headers...', { ok: true, cfgPath: undefined, next: 0 }],
     ['a path', 'CFG:/etc/x.conf|rest', { ok: true, cfgPath: '/etc/x.conf', next: 16 }],
-    [
-      'longest path',
-      `CFG:${longest}|`,
-      { ok: true, cfgPath: longest, next: MAX_CFG_PATH_BYTES + 5 },
-    ],
+    ['longest path', `CFG:${longest}|`, { ok: true, cfgPath: longest, next: MAX_CFG_PATH_BYTES + 5 }],
     ['no terminator', 'CFG:/etc/x.conf', { ok: false, detail: 'CFG: block has no %T terminator' }],
     [
       'empty path',

@@ -5,13 +5,14 @@
 // machine's uname, the other host facts from a fake root that copies the
 // capture machine.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { machine, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { decodeFrame, encodeFrame } from '@telemetrics/libtelemetry';
 import { listenForFrames } from '../helpers/frame-listener.ts';
 import { binPath, runBin } from '../helpers/run-bin.ts';
+import { CAPTURE_MACHINE, writeFakeMachine } from '../helpers/fake-machine.ts';
 import { readVector, vectorPath } from '../helpers/vectors.ts';
 
 const HPROBE = binPath('packages/hprobe/dist/main.js');
@@ -22,15 +23,12 @@ const dir = mkdtempSync(join(tmpdir(), 'telem-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 // The capture machine of the vectors: no DMI, Debian os-release via a symlink.
-const root = join(dir, 'root');
-mkdirSync(join(root, 'proc'), { recursive: true });
-mkdirSync(join(root, 'etc'));
-mkdirSync(join(root, 'usr/lib'), { recursive: true });
-mkdirSync(join(root, 'usr/share/clear/bundles'), { recursive: true });
-writeFileSync(join(root, 'proc/cpuinfo'), 'processor\t: 0\nmodel name\t: AMD EPYC\n');
-writeFileSync(join(root, 'usr/lib/os-release'), 'VERSION_ID="12"\nID=debian\n');
-symlinkSync('../usr/lib/os-release', join(root, 'etc/os-release'));
-for (const b of ['os-core', 'editors', '.MoM']) writeFileSync(join(root, 'usr/share/clear/bundles', b), '');
+const root = writeFakeMachine(join(dir, 'root'), {
+  ...CAPTURE_MACHINE,
+  'usr/share/clear/bundles/os-core': '',
+  'usr/share/clear/bundles/editors': '',
+  'usr/share/clear/bundles/.MoM': '',
+});
 writeFileSync(join(dir, 'opt-in'), '');
 
 let configs = 0;

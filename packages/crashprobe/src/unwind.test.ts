@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { x86_64Cie } from '../../../test/helpers/cfi.ts';
 import { CoreMemory } from './elf/core.ts';
 import { X86_64_USER_REGS, type PrStatus, type X86Reg } from './elf/notes.ts';
 import { unwindThread } from './unwind.ts';
@@ -32,18 +33,8 @@ describe('unwinder', () => {
   });
 
   it('a stopped pc without CFI (clone3 after its syscall): the return address at the stack pointer, if it lands in code with CFI', () => {
-    const cie = {
-      codeAlign: 1,
-      dataAlign: -8,
-      raColumn: 16,
-      fdeEncoding: 0x1b,
-      lsdaEncoding: 0xff,
-      signalFrame: false,
-      hasAugmentationData: true,
-      // DW_CFA_def_cfa rsp 8; DW_CFA_undefined rip: the outermost frame.
-      initialInstructions: Uint8Array.of(0x0c, 7, 8, 0x07, 16),
-      addressSize: 8,
-    };
+    // DW_CFA_def_cfa rsp 8; DW_CFA_undefined rip: the outermost frame.
+    const cie = x86_64Cie(Uint8Array.of(0x0c, 7, 8, 0x07, 16));
     const fde = { cie, start: 0x500000, end: 0x500100, instructions: new Uint8Array(0) };
     const modules = { fde: (pc: number) => (pc >= 0x500000 && pc < 0x500100 ? { fde, bias: 0 } : undefined) };
     const r = unwindThread(

@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
+import {
+  CAPTURE_MACHINE,
+  CAPTURE_MACHINE_FACTS,
+  CAPTURE_MACHINE_UNAME,
+  type MachineFiles,
+  writeFakeMachine,
+} from '../../../test/helpers/fake-machine.ts';
 import { ErrorCodes, TelemetryError } from './errors.ts';
 import {
   buildFromOsRelease,
@@ -16,20 +23,8 @@ import {
 const base = mkdtempSync(join(tmpdir(), 'telem-'));
 after(() => rmSync(base, { recursive: true, force: true }));
 let machines = 0;
-const UNAME = { machine: 'x86_64', release: '6.18.44-fc-v669' };
-
-/** A fake machine: relative path -> content (a `->target` string makes a symlink). */
-function fakeMachine(files: Record<string, string>): string {
-  const root = join(base, `m${machines++}`);
-  mkdirSync(root);
-  for (const [rel, content] of Object.entries(files)) {
-    const p = join(root, rel);
-    mkdirSync(dirname(p), { recursive: true });
-    if (content.startsWith('->')) symlinkSync(content.slice(2), p);
-    else writeFileSync(p, content, 'latin1');
-  }
-  return root;
-}
+const UNAME = CAPTURE_MACHINE_UNAME;
+const fakeMachine = (files: MachineFiles): string => writeFakeMachine(join(base, `m${machines++}`), files);
 
 const DEBIAN_CPU = 'processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC\nflags\t\t: fpu\n';
 
@@ -39,16 +34,12 @@ test('the vectors machine: no DMI, symlinked /etc/os-release, quoted VERSION_ID'
     'usr/lib/os-release': 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_ID="12"\nID=debian\n',
     'etc/os-release': '->../usr/lib/os-release',
   });
-  assert.deepEqual(await readHostFacts({ root, uname: UNAME }), {
-    arch: 'x86_64',
-    host_type: 'no_sv_file|no_pn_file|no_pvr_file',
-    build: '"12"',
-    kernel_version: '6.18.44-fc-v669',
-    system_name: 'debian',
-    board_name: 'no_bn_file|no_bv_file',
-    cpu_model: 'AMD EPYC',
-    bios_version: 'no_bv_file',
-  });
+  assert.deepEqual(await readHostFacts({ root, uname: UNAME }), CAPTURE_MACHINE_FACTS);
+  // The shared fixture (record and probe tests) is the same machine.
+  assert.deepEqual(
+    await readHostFacts({ root: fakeMachine(CAPTURE_MACHINE), uname: UNAME }),
+    CAPTURE_MACHINE_FACTS,
+  );
 });
 
 test('a symlinked /etc/os-release is skipped for /usr/lib/os-release (O_NOFOLLOW)', async () => {

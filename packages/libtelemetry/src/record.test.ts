@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { CAPTURE_MACHINE_FACTS } from '../../../test/helpers/fake-machine.ts';
 import { ErrorCodes, TelemetryError } from './errors.ts';
 import type { HostFacts } from './host-facts.ts';
 import {
@@ -12,16 +13,7 @@ import {
 } from './record.ts';
 import { formatHeaderBlock } from './wire/headers.ts';
 
-const FACTS: HostFacts = {
-  arch: 'x86_64',
-  host_type: 'no_sv_file|no_pn_file|no_pvr_file',
-  build: '"12"',
-  kernel_version: '6.18.44-fc-v669',
-  system_name: 'debian',
-  board_name: 'no_bn_file|no_bv_file',
-  cpu_model: 'AMD EPYC',
-  bios_version: 'no_bv_file',
-};
+const FACTS: HostFacts = CAPTURE_MACHINE_FACTS;
 
 const fixedRandom = (n: number) => Uint8Array.from({ length: n }, (_, i) => i * 17);
 

@@ -4,10 +4,15 @@
 // from each vector: the host facts through readHostFacts() on a fake machine
 // that looks like the capture machine, so that path is checked too.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import {
+  CAPTURE_MACHINE,
+  CAPTURE_MACHINE_UNAME,
+  writeFakeMachine,
+} from '../../../test/helpers/fake-machine.ts';
 import { readVector } from '../../../test/helpers/vectors.ts';
 import { type HostFacts, readHostFacts } from './host-facts.ts';
 import { createRecord } from './record.ts';
@@ -18,14 +23,8 @@ after(() => rmSync(root, { recursive: true, force: true }));
 let facts: HostFacts;
 
 before(async () => {
-  // The capture machine (vectors README section 0): Debian 12 VM, no DMI files.
-  mkdirSync(join(root, 'proc'));
-  mkdirSync(join(root, 'etc'));
-  mkdirSync(join(root, 'usr/lib'), { recursive: true });
-  writeFileSync(join(root, 'proc/cpuinfo'), 'processor\t: 0\nmodel name\t: AMD EPYC\n');
-  writeFileSync(join(root, 'usr/lib/os-release'), 'VERSION_ID="12"\nID=debian\n');
-  symlinkSync('../usr/lib/os-release', join(root, 'etc/os-release'));
-  facts = await readHostFacts({ root, uname: { machine: 'x86_64', release: '6.18.44-fc-v669' } });
+  writeFakeMachine(root, CAPTURE_MACHINE);
+  facts = await readHostFacts({ root, uname: CAPTURE_MACHINE_UNAME });
 });
 
 interface Case {

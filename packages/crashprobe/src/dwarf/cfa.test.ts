@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { x86_64Cie } from '../../../../test/helpers/cfi.ts';
 import { evalExpr, rowAt } from './cfa.ts';
 import type { Fde } from './cfi.ts';
 
@@ -38,18 +39,8 @@ describe('DWARF expressions', () => {
 });
 
 describe('CFA rows', () => {
-  const cie = {
-    codeAlign: 1,
-    dataAlign: -8,
-    raColumn: 16,
-    fdeEncoding: 0x1b,
-    lsdaEncoding: 0xff,
-    signalFrame: false,
-    hasAugmentationData: true,
-    // DW_CFA_def_cfa rsp 8; DW_CFA_offset rip, 1
-    initialInstructions: Uint8Array.of(0x0c, 7, 8, 0x90, 1),
-    addressSize: 8,
-  };
+  // DW_CFA_def_cfa rsp 8; DW_CFA_offset rip, 1
+  const cie = x86_64Cie(Uint8Array.of(0x0c, 7, 8, 0x90, 1));
   // push rbp; mov rbp,rsp: advance 1; def_cfa_offset 16; offset rbp,2; advance 3; def_cfa_register rbp
   const fde: Fde = {
     cie,

@@ -4,7 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
-import { createMachineIdSource, MACHINE_ID_EXPIRY_MS, parseOverride } from './machine-id.ts';
+import {
+  createMachineIdSource,
+  MACHINE_ID_EXPIRY_MS,
+  type MachineIdOptions,
+  type MachineIdSource,
+  parseOverride,
+} from './machine-id.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -15,6 +21,18 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 function counterRandom(): (n: number) => Buffer {
   let i = 0;
   return (n) => Buffer.alloc(n, ++i);
+}
+
+/** No static override, ids 0101.., 0202.. in turn, no refresh timer; `options` override. */
+function rotatingSource(idFile: string, options: Partial<MachineIdOptions> = {}): Promise<MachineIdSource> {
+  return createMachineIdSource({
+    staticFile: path.join(dir, 'none'),
+    idFile,
+    logger: createMemoryLogger(),
+    randomBytes: counterRandom(),
+    timer: false,
+    ...options,
+  });
 }
 
 test('parseOverride: first 32 bytes up to the first newline; empty ignored; leading newline ignored', () => {
@@ -55,13 +73,7 @@ test('override starting with a newline is ignored with a warning; the rotating i
 
 test('missing id file: generated as 32 hex, written without newline, directory created', async () => {
   const idFile = path.join(dir, 'sub', 'machine_id');
-  const src = await createMachineIdSource({
-    staticFile: path.join(dir, 'none'),
-    idFile,
-    logger: createMemoryLogger(),
-    randomBytes: counterRandom(),
-    timer: false,
-  });
+  const src = await rotatingSource(idFile);
   assert.equal(src.current(), '01'.repeat(16));
   assert.equal(fs.readFileSync(idFile, 'latin1'), '01'.repeat(16));
   assert.deepEqual(
@@ -76,14 +88,7 @@ test('rotation: kept while younger than 3 days, replaced after (checked on refre
   fs.writeFileSync(idFile, 'abcdefabcdefabcdefabcdefabcdefab');
   const mtime = fs.statSync(idFile).mtimeMs;
   let now = mtime + 1000;
-  const src = await createMachineIdSource({
-    staticFile: path.join(dir, 'none'),
-    idFile,
-    logger: createMemoryLogger(),
-    randomBytes: counterRandom(),
-    now: () => now,
-    timer: false,
-  });
+  const src = await rotatingSource(idFile, { now: () => now });
   assert.equal(src.current(), 'abcdefabcdefabcdefabcdefabcdefab');
   now = mtime + MACHINE_ID_EXPIRY_MS; // exactly 3 days: C uses ">", still valid
   await src.refresh();
@@ -98,13 +103,7 @@ test('rotation: kept while younger than 3 days, replaced after (checked on refre
 test('an empty id file (a C crash mid-write) is regenerated, never used empty', async () => {
   const idFile = path.join(dir, 'machine_id');
   fs.writeFileSync(idFile, '');
-  const src = await createMachineIdSource({
-    staticFile: path.join(dir, 'none'),
-    idFile,
-    logger: createMemoryLogger(),
-    randomBytes: counterRandom(),
-    timer: false,
-  });
+  const src = await rotatingSource(idFile);
   assert.equal(src.current(), '01'.repeat(16));
   assert.equal(fs.readFileSync(idFile, 'latin1'), '01'.repeat(16));
   src.close();
@@ -114,13 +113,7 @@ test('unwritable id location: an in-memory id is used and the error logged', asy
   const blocker = path.join(dir, 'file');
   fs.writeFileSync(blocker, 'x');
   const logger = createMemoryLogger();
-  const src = await createMachineIdSource({
-    staticFile: path.join(dir, 'none'),
-    idFile: path.join(blocker, 'machine_id'), // parent is a regular file
-    logger,
-    randomBytes: counterRandom(),
-    timer: false,
-  });
+  const src = await rotatingSource(path.join(blocker, 'machine_id'), { logger }); // parent is a regular file
   assert.equal(src.current(), '01'.repeat(16));
   assert.ok(logger.lines.some((l) => l.startsWith('<3>') && l.includes('code=TELEMD_MACHINE_ID')));
   src.close();

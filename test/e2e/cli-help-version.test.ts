@@ -4,19 +4,27 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { DEFAULT_CONFIG } from '@telemetrics/libtelemetry/config';
 import { binPath, runBin } from '../helpers/run-bin.ts';
+import { TELEMCTL_MAIN } from '../helpers/telemctl.ts';
+import { TELEMD_MAIN } from '../helpers/telemd.ts';
 
 const TOOLS = [
-  { name: 'telemd', main: 'packages/telemd/dist/main.js', pkg: 'packages/telemd', usageExit: 1 },
-  { name: 'telemctl', main: 'packages/telemctl/dist/main.js', pkg: 'packages/telemctl', usageExit: 2 },
-  { name: 'hprobe', main: 'packages/hprobe/dist/main.js', pkg: 'packages/hprobe', usageExit: 1 },
+  { name: 'telemd', main: TELEMD_MAIN, pkg: 'packages/telemd', usageExit: 1 },
+  { name: 'telemctl', main: TELEMCTL_MAIN, pkg: 'packages/telemctl', usageExit: 2 },
+  { name: 'hprobe', main: binPath('packages/hprobe/dist/main.js'), pkg: 'packages/hprobe', usageExit: 1 },
   {
     name: 'telem-record-gen',
-    main: 'packages/libtelemetry/dist/bin/telem-record-gen.js',
+    main: binPath('packages/libtelemetry/dist/bin/telem-record-gen.js'),
     pkg: 'packages/libtelemetry',
     usageExit: 2,
   },
-  { name: 'crashprobe', main: 'packages/crashprobe/dist/main.js', pkg: 'packages/crashprobe', usageExit: 2 },
+  {
+    name: 'crashprobe',
+    main: binPath('packages/crashprobe/dist/main.js'),
+    pkg: 'packages/crashprobe',
+    usageExit: 2,
+  },
 ] as const;
 
 const SECTIONS = ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'OPTIONS', 'EXIT STATUS', 'FILES', 'SEE ALSO'];
@@ -28,7 +36,7 @@ function versionOf(pkg: string): string {
 for (const tool of TOOLS) {
   test(`${tool.name}: --help and -h, man-page style, exit 0`, async () => {
     for (const flag of ['--help', '-h']) {
-      const r = await runBin(binPath(tool.main), [flag]);
+      const r = await runBin(tool.main, [flag]);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stderr, '');
       const lines = r.stdout.split('\n');
@@ -47,13 +55,13 @@ for (const tool of TOOLS) {
 
   test(`${tool.name}: -V and --version print "${tool.name} <version>", exit 0`, async () => {
     for (const flag of ['-V', '--version']) {
-      const r = await runBin(binPath(tool.main), [flag]);
+      const r = await runBin(tool.main, [flag]);
       assert.deepEqual(r, { code: 0, stdout: `${tool.name} ${versionOf(tool.pkg)}\n`, stderr: '' }, flag);
     }
   });
 
   test(`${tool.name}: an unknown option is one line plus "Try '${tool.name} --help'", exit ${tool.usageExit}`, async () => {
-    const r = await runBin(binPath(tool.main), ['--no-such-option']);
+    const r = await runBin(tool.main, ['--no-such-option']);
     assert.equal(r.code, tool.usageExit);
     assert.equal(r.stdout, '');
     assert.equal(
@@ -64,7 +72,7 @@ for (const tool of TOOLS) {
 }
 
 test('telemctl: -V is the version before a command and after most; after "journal" it is C\'s --verbose', async () => {
-  const telemctl = binPath('packages/telemctl/dist/main.js');
+  const telemctl = TELEMCTL_MAIN;
   const version = `telemctl ${versionOf('packages/telemctl')}\n`;
   for (const argv of [
     ['-V', 'status'],
@@ -83,7 +91,7 @@ test('telemctl: -V is the version before a command and after most; after "journa
 });
 
 test("telemctl: no command prints C's usage (exit 2); a command's --help is man-page style", async () => {
-  const telemctl = binPath('packages/telemctl/dist/main.js');
+  const telemctl = TELEMCTL_MAIN;
   const none = await runBin(telemctl, []);
   assert.equal(none.code, 2);
   assert.match(none.stdout, /^telemctl - Control actions for telemetry services\n\n {2}stop {6}Stops all/);
@@ -95,5 +103,16 @@ test("telemctl: no command prints C's usage (exit 2); a command's --help is man-
       new RegExp(`^NAME\\n {2}telemctl ${verb} - \\S.*\\n\\nSYNOPSIS\\n.*\\n\\nDESCRIPTION\\n {2}\\S`),
     );
     assert.match(r.stdout, /^EXIT STATUS$/m);
+  }
+});
+
+test('telemd --help lists the default paths of the files it uses', async () => {
+  const { stdout } = await runBin(TELEMD_MAIN, ['--help']);
+  const files = stdout.slice(stdout.indexOf('\nFILES\n'), stdout.indexOf('\nSEE ALSO\n'));
+  for (const key of ['socket_path', 'spool_dir', 'journal_file', 'status_file', 'machine_id_file'] as const) {
+    assert.ok(
+      files.includes(`\n  ${DEFAULT_CONFIG[key]}\n      ${key}: `),
+      `${key} (${DEFAULT_CONFIG[key]})`,
+    );
   }
 });

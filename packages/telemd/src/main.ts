@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_CONFIG, loadConfig, type TelemetryConfig } from '@telemetrics/libtelemetry/config';
+import { loadConfig, type TelemetryConfig } from '@telemetrics/libtelemetry/config';
 import { createStderrLogger, type Logger, type LogLevel, LogLevels } from '@telemetrics/libtelemetry/log';
 import { type Daemon, startDaemon } from './daemon.ts';
 import { socketActivationFd } from './intake/listen.ts';
@@ -66,15 +66,15 @@ EXIT STATUS
 FILES
   /etc/telemetrics/telemetrics.conf, /usr/share/defaults/telemetrics/telemetrics.conf
       configuration
-  ${DEFAULT_CONFIG.socket_path}
+  /run/telem-0
       socket_path: where probes send records
-  ${DEFAULT_CONFIG.spool_dir}
+  /var/spool/telemetry
       spool_dir: records not yet delivered (quarantine in .quarantine/)
-  ${DEFAULT_CONFIG.journal_file}
+  /var/log/telemetry/journal
       journal_file: delivered records ("telemctl journal")
-  ${DEFAULT_CONFIG.status_file}
+  /var/lib/telemetry/telemd-status.json
       status_file: counters and spool usage ("telemctl status")
-  ${DEFAULT_CONFIG.machine_id_file}
+  /var/lib/telemetry/machine_id
       machine_id_file: the rotating machine id
 
 SEE ALSO

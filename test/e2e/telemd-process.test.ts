@@ -98,6 +98,19 @@ test('SIGHUP reloads the configuration: a new server applies to the next record'
   await second.waitForRecords(2);
 });
 
+test('a SIGHUP while telemd is starting is a reload once it runs, not its death', async () => {
+  await using collector = await startCollector();
+  await using p = await spawnTelemd({ server: collector.v2Url }, { waitReady: false });
+  // The config is read first; the daemon (machine id, spool, socket) is started after that.
+  await p.waitForLog(/^<6>configuration loaded /);
+  p.child.kill('SIGHUP');
+  await p.waitForLog(/^<5>telemd started /);
+  await p.waitForLog(/^<5>configuration reloaded changed=none$/);
+  assert.equal(p.child.exitCode, null, 'still running');
+  p.child.kill('SIGTERM');
+  assert.equal(await p.exited, 0);
+});
+
 test('idle exit with daemon_recycling_enabled', async () => {
   await using p = await spawnTelemd({
     daemon_recycling_enabled: true,

@@ -154,6 +154,12 @@ async function main(): Promise<void> {
     logger.log('crit', 'uncaught exception', { error: error.stack ?? String(error) });
     process.exit(1);
   });
+  // SIGHUP's default action kills: while starting, one only asks for a reload once running.
+  let hupWhileStarting = false;
+  const onHupWhileStarting = (): void => {
+    hupWhileStarting = true;
+  };
+  process.on('SIGHUP', onHupWhileStarting);
 
   let config: TelemetryConfig;
   try {
@@ -205,7 +211,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   daemon.on('idle', () => void stop('idle'));
   let reloading = Promise.resolve();
-  process.on('SIGHUP', () => {
+  const reload = (): void => {
     reloading = reloading.then(async () => {
       if (stopping) return;
       try {
@@ -219,7 +225,10 @@ async function main(): Promise<void> {
         });
       }
     });
-  });
+  };
+  process.on('SIGHUP', reload);
+  process.off('SIGHUP', onHupWhileStarting);
+  if (hupWhileStarting) reload();
   // Last, after the handlers: the line says telemd is ready, and a SIGHUP sent on seeing it
   // must find its handler (the default action would kill the daemon).
   logger.log('notice', 'telemd started', {

@@ -210,7 +210,8 @@ export async function spawnTelemd(
   // Event-driven: re-checked on every stderr chunk; a deadline, no polling interval. A test that
   // asserts on a line must wait for that line: each log line is its own write, and under load
   // the daemon can be descheduled between two of them.
-  const waitForLog = (pattern: RegExp, timeoutMs = 10_000): Promise<string> =>
+  // A deadline, not a timing: generous, because a loaded 2-core CI box can take seconds to start node.
+  const waitForLog = (pattern: RegExp, timeoutMs = 30_000): Promise<string> =>
     new Promise<string>((resolve, reject) => {
       const check = (): void => {
         const line = findLine(pattern);

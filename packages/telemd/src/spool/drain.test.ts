@@ -1,15 +1,18 @@
 // The drain loop against a real spool directory: concurrency and its limits, the pass limit
-// with a real HTTP collector on 127.0.0.1.
+// with a real HTTP collector on 127.0.0.1, and what an expired record leaves in the journal.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
+import { readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { test } from 'node:test';
+import { droppedJournalPath, readJournal } from '@telemetrics/libtelemetry/journal';
 import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
 import { DOWN, idOf, makeRecord, OK, scriptedSink, tempDir } from '../../../../test/helpers/spool.ts';
 import { createHttpSink } from '../deliver/http.ts';
 import { DELIVERY_IN_FLIGHT, type DeliveryOutcome, type Sink } from '../deliver/sink.ts';
+import { createJournalHook } from '../journal/journal-hook.ts';
 import { createLimiter } from '../limit/limiter.ts';
 import { createMetrics } from '../metrics.ts';
 import { createDrainer, type DrainerOptions } from './drain.ts';
@@ -221,5 +224,51 @@ test('pass limit: records spooled while a cut pass runs go out at once, not afte
     'the record spooled during the cut pass was delivered by a fresh pass',
   );
   assert.deepEqual(readdirSync(tmp.dir), []);
+  await store.close();
+});
+
+test('record_expiry: an expired record is journaled as dropped (expired); an unreadable one is just deleted', async () => {
+  using tmp = tempDir();
+  const spoolDir = path.join(tmp.dir, 'spool');
+  const store = await spoolOf(spoolDir, 2);
+  const wall = Date.now();
+  const old = new Date(wall - 11 * 60_000);
+  writeFileSync(path.join(spoolDir, 'Garbag'), 'not a spool file\n', { mode: 0o600 });
+  for (const name of readdirSync(spoolDir)) utimesSync(path.join(spoolDir, name), old, old);
+  const journalFile = path.join(tmp.dir, 'log', 'journal');
+  const bootIdFile = path.join(tmp.dir, 'boot_id');
+  writeFileSync(bootIdFile, '711d33a8-4861-4099-9edb-08bae7a117b6\n');
+  const journal = createJournalHook({
+    journalFile,
+    retentionEnabled: false,
+    retentionDir: path.join(tmp.dir, 'log', 'records'),
+    logger: createMemoryLogger(),
+    bootIdFile,
+  });
+  const sink = scriptedSink(() => OK);
+  const { drainer, metrics, logger } = drainerOn(store, sink, {
+    recordExpiryMinutes: 10,
+    wallNow: () => wall,
+    journal,
+  });
+  const result = await drainer.runPass();
+  await journal.close();
+  assert.equal(result.delivered, 0);
+  assert.deepEqual(sink.attempts, [], 'expired records are not sent');
+  assert.deepEqual(readdirSync(spoolDir), [], 'all three deleted, the unparsable one too (not quarantined)');
+  assert.equal(metrics.get('expired'), 3);
+  const dropped = await readJournal(droppedJournalPath(journalFile));
+  assert.deepEqual(
+    dropped.entries.map((e) => [Number.parseInt(e.eventId, 16), e.classification, e.note]).sort(),
+    [
+      [0, 'org.example/spool/test', 'expired'],
+      [1, 'org.example/spool/test', 'expired'],
+    ],
+  );
+  const main = await readJournal(journalFile);
+  assert.deepEqual(main.entries, [], 'never in the journal of sent records');
+  assert.equal(logger.lines.filter((l) => l.includes('expired, deleted unsent')).length, 3);
+  assert.ok(logger.lines.some((l) => l.includes('name=Garbag') && l.includes('unreadable=')));
+  await drainer.close();
   await store.close();
 });

@@ -3,7 +3,8 @@
 // - delivered -> unlink; retryable -> stop the pass and back off (full
 //   jitter, Retry-After honoured, backoff.ts); permanent (4xx but 408/429)
 //   -> quarantine with the answer; expired (record_expiry, by mtime) ->
-//   unlink, log, count; unreadable/foreign/non-regular -> quarantine.
+//   unlink, log, count, journal as dropped; unreadable/foreign/non-regular
+//   -> quarantine.
 // - Up to `maxInFlight` deliveries run at once (DELIVERY_IN_FLIGHT, sink.ts),
 //   started in listing order. The first retryable failure stops the pass:
 //   none new start, those in flight finish, one backoff. After a backoff the
@@ -133,6 +134,23 @@ export function createDrainer(options: DrainerOptions): Drainer {
     return wallNow() - mtimeMs > options.recordExpiryMinutes * 60_000;
   }
 
+  /**
+   * record_expiry: deleted unsent. The record is read first so the `.dropped` journal names
+   * it; a file that cannot be read or parsed is deleted all the same, with its log line.
+   */
+  async function dropExpired(entry: SpoolEntry): Promise<void> {
+    const read = await store.read(entry.name);
+    if (!read.ok && read.kind === 'gone') return;
+    await store.remove(entry.name);
+    metrics.inc('expired', { name: entry.name });
+    if (read.ok) void options.journal?.recordDropped(read.record, 'expired');
+    logger.log('notice', 'spooled record expired, deleted unsent', {
+      name: entry.name,
+      record_expiry_min: options.recordExpiryMinutes,
+      ...(read.ok ? {} : { unreadable: read.detail }),
+    });
+  }
+
   async function pass(): Promise<PassResult> {
     let delivered = 0;
     let examined = 0;
@@ -229,12 +247,7 @@ export function createDrainer(options: DrainerOptions): Drainer {
         let handed = false;
         try {
           if (expired(entry.mtimeMs)) {
-            await store.remove(entry.name);
-            metrics.inc('expired', { name: entry.name });
-            logger.log('notice', 'spooled record expired, deleted unsent', {
-              name: entry.name,
-              record_expiry_min: options.recordExpiryMinutes,
-            });
+            await dropExpired(entry);
             continue;
           }
           const read = await store.read(entry.name);

@@ -161,7 +161,7 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort(new DOMException(`timeout after ${totalTimeout} ms`, 'TimeoutError'));
-    }, totalTimeout);
+    }, totalTimeout).unref();
     const onAbort = (): void => controller.abort(signal?.reason);
     if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });

@@ -113,6 +113,7 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
       if (pools.size >= MAX_POOLS) {
         const [oldKey, oldPool] = pools.entries().next().value as [string, Pool];
         pools.delete(oldKey);
+        if (preparedDefault?.pool === oldPool) preparedDefault = undefined;
         void oldPool.close().catch(() => {});
       }
     }
@@ -131,33 +132,53 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
     };
   }
 
+  // The default target is prepared once (URL parse, TID split, pool lookup), not per record.
+  let preparedDefault: Prepared | undefined;
+
   async function deliver(record: TelemRecord, signal?: AbortSignal): Promise<DeliveryOutcome> {
     if (closed) return { kind: 'retryable', reason: 'sink closed' };
     let target = options.target;
     if (record.cfgPath !== undefined && options.resolveOverride) {
       target = (await options.resolveOverride(record.cfgPath)) ?? options.target;
     }
-    const prepared = prepare(target);
-    if (typeof prepared === 'string') return { kind: 'retryable', reason: prepared };
+    let prepared: Prepared | string | undefined =
+      target === options.target && preparedDefault && !preparedDefault.pool.closed
+        ? preparedDefault
+        : undefined;
+    if (prepared === undefined) {
+      prepared = prepare(target);
+      if (typeof prepared === 'string') return { kind: 'retryable', reason: prepared };
+      if (target === options.target) preparedDefault = prepared;
+    }
     const request =
       prepared.api === 'v3' ? buildV3Request(record, prepared.tid) : buildV2Request(record, prepared.tid);
     const flat: string[] = [];
     for (const h of request.headers) flat.push(h.name, h.value);
-    const timeout = AbortSignal.timeout(totalTimeout);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    // C's total timeout. One controller and one timer per request: AbortSignal.timeout() plus
+    // AbortSignal.any() cost several listeners and weak references per record (profiled).
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new DOMException(`timeout after ${totalTimeout} ms`, 'TimeoutError'));
+    }, totalTimeout).unref();
+    const onAbort = (): void => controller.abort(signal?.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const response = await prepared.pool.request({
         path: prepared.path,
         method: 'POST',
         headers: flat,
         body: request.body,
-        signal: combined,
+        signal: controller.signal,
       });
       const delivered = response.statusCode === 200 || response.statusCode === 201;
       // C reads and discards the body; draining lets the connection be reused. A refusal keeps
-      // its first bytes: the collector's message names the header it did not like.
+      // its first bytes: the collector's message names the header it did not like. The
+      // request's signal covers the body too (undici destroys it on abort).
       let head: Buffer | undefined;
-      if (delivered) await response.body.dump({ limit: BODY_DRAIN_BYTES, signal: combined }).catch(() => {});
+      if (delivered) await response.body.dump({ limit: BODY_DRAIN_BYTES }).catch(() => {});
       else head = await readHead(response.body, ERROR_BODY_BYTES, BODY_DRAIN_BYTES);
       const retryAfter = response.headers['retry-after'];
       const outcome = classifyStatus(
@@ -171,10 +192,13 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
         : { ...outcome, reason: `${outcome.reason}: ${said}` };
     } catch (error) {
       const err = error as Error & { code?: string };
-      const reason = timeout.aborted
+      const reason = timedOut
         ? `timeout after ${totalTimeout} ms`
         : `${err.code ?? err.name}: ${err.message}`;
       return { kind: 'retryable', reason };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 

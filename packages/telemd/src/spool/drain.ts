@@ -3,7 +3,12 @@
 // - delivered -> unlink; retryable -> stop the pass and back off (full
 //   jitter, Retry-After honoured, backoff.ts); permanent (4xx but 408/429)
 //   -> quarantine with the answer; expired (record_expiry, by mtime) ->
-//   unlink, log, count; unreadable/foreign/non-regular -> quarantine.
+//   unlink, log, count, journal as dropped; unreadable/foreign/non-regular
+//   -> quarantine.
+// - Up to `maxInFlight` deliveries run at once (DELIVERY_IN_FLIGHT, sink.ts),
+//   started in listing order. The first retryable failure stops the pass:
+//   none new start, those in flight finish, one backoff. After a backoff the
+//   first send goes alone; its success opens the window.
 // - While backing off nothing is sent (a dead server is not hammered) and
 //   intake is never blocked: the pipeline only writes files.
 // - Any success after failures ("server came back") starts a pass at once.
@@ -16,10 +21,11 @@
 //   at full speed without starving the event loop.
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF } from '../deliver/backoff.ts';
-import type { DeliveryOutcome, Sink } from '../deliver/sink.ts';
-import type { Limiter } from '../limit/limiter.ts';
+import { DELIVERY_IN_FLIGHT, type DeliveryOutcome, type Sink } from '../deliver/sink.ts';
+import type { Limiter, LimitReservation } from '../limit/limiter.ts';
 import type { RecordFateJournal } from '../journal/journal-hook.ts';
 import type { Metrics } from '../metrics.ts';
+import type { TelemRecord } from '../record.ts';
 import { type Quarantine, quarantineEntry } from './quarantine.ts';
 import type { SpoolEntry, SpoolStore } from './store.ts';
 
@@ -45,6 +51,8 @@ export interface DrainerOptions {
   readonly wallNow?: () => number;
   readonly monotonicNow?: () => number;
   readonly maxPerPass?: number;
+  /** Deliveries one pass keeps running at once (default DELIVERY_IN_FLIGHT). */
+  readonly maxInFlight?: number;
   readonly backoff?: BackoffPolicy;
 }
 
@@ -76,6 +84,7 @@ export function createDrainer(options: DrainerOptions): Drainer {
   const wallNow = options.wallNow ?? Date.now;
   const monotonicNow = options.monotonicNow ?? (() => performance.now());
   const maxPerPass = options.maxPerPass ?? DEFAULT_MAX_PER_PASS;
+  const maxInFlight = Math.max(1, options.maxInFlight ?? DELIVERY_IN_FLIGHT);
   const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<PassResult> | undefined;
@@ -125,6 +134,23 @@ export function createDrainer(options: DrainerOptions): Drainer {
     return wallNow() - mtimeMs > options.recordExpiryMinutes * 60_000;
   }
 
+  /**
+   * record_expiry: deleted unsent. The record is read first so the `.dropped` journal names
+   * it; a file that cannot be read or parsed is deleted all the same, with its log line.
+   */
+  async function dropExpired(entry: SpoolEntry): Promise<void> {
+    const read = await store.read(entry.name);
+    if (!read.ok && read.kind === 'gone') return;
+    await store.remove(entry.name);
+    metrics.inc('expired', { name: entry.name });
+    if (read.ok) void options.journal?.recordDropped(read.record, 'expired');
+    logger.log('notice', 'spooled record expired, deleted unsent', {
+      name: entry.name,
+      record_expiry_min: options.recordExpiryMinutes,
+      ...(read.ok ? {} : { unreadable: read.detail }),
+    });
+  }
+
   async function pass(): Promise<PassResult> {
     let delivered = 0;
     let examined = 0;
@@ -148,75 +174,36 @@ export function createDrainer(options: DrainerOptions): Drainer {
         store.release(s.name);
       }
     }
-    for (const [i, entry] of records.entries()) {
-      if (closed) return { delivered, examined, stoppedBy: 'closed' };
-      if (examined >= maxPerPass) {
-        backlog = records.slice(i);
-        return { delivered, examined, stoppedBy: 'pass-limit' };
-      }
-      if (stuck.has(entry.name) || !store.tryLease(entry.name)) continue;
-      examined++;
+
+    // Deliveries run concurrently (up to maxInFlight), started oldest first. Everything before
+    // the send (expiry, read, quarantine, rate limit) is decided one entry at a time, in order.
+    const running = new Set<Promise<void>>();
+    let stop: 'retryable' | 'rate-limited' | 'pass-limit' | 'closed' | undefined;
+    let thrown: { error: unknown } | undefined;
+    // After a failure streak the first send probes alone: a server still down gets one
+    // attempt per backoff, not maxInFlight. Its success opens the window.
+    let window = failures > 0 ? 1 : maxInFlight;
+
+    async function send(
+      entry: SpoolEntry,
+      record: TelemRecord,
+      reservation: LimitReservation,
+    ): Promise<void> {
       try {
-        if (expired(entry.mtimeMs)) {
-          await store.remove(entry.name);
-          metrics.inc('expired', { name: entry.name });
-          logger.log('notice', 'spooled record expired, deleted unsent', {
-            name: entry.name,
-            record_expiry_min: options.recordExpiryMinutes,
-          });
-          continue;
-        }
-        const read = await store.read(entry.name);
-        if (!read.ok) {
-          if (read.kind === 'gone') continue;
-          if (read.kind === 'io') {
-            logger.log('err', 'cannot read spooled record; skipped until restart', {
-              name: entry.name,
-              detail: read.detail,
-            });
-            stuck.add(entry.name);
-            continue;
-          }
-          if (read.kind === 'format' && wallNow() - entry.mtimeMs < UNPARSABLE_GRACE_MS) continue;
-          const moved = await quarantineEntry(options, entry.name, {
-            reason: read.kind,
-            detail: read.detail,
-          });
-          if (moved === 'failed') stuck.add(entry.name);
-          continue;
-        }
-        if (!options.deliveryEnabled) {
-          await store.remove(entry.name);
-          metrics.dropped('delivery_disabled', { name: entry.name });
-          void options.journal?.recordKeptLocal(read.record);
-          continue;
-        }
-        const verdict = limiter.acquire(read.bytes);
-        if (!verdict.ok) {
-          if (options.strategy === 'drop') {
-            await store.remove(entry.name);
-            metrics.dropped('rate_limited', { name: entry.name, limit: verdict.limit });
-            void options.journal?.recordDropped(read.record, 'rate_limited');
-            logger.log('notice', 'record dropped by rate limit', { name: entry.name, limit: verdict.limit });
-            continue;
-          }
-          schedule(
-            Number.isFinite(verdict.retryInMs)
-              ? Math.min(verdict.retryInMs, options.processTimeMs)
-              : options.processTimeMs,
-          );
-          return { delivered, examined, stoppedBy: 'rate-limited' };
-        }
-        metrics.inc('retried', { name: entry.name });
-        const outcome = await sink.deliver(read.record, abort.signal);
-        if (outcome.kind !== 'delivered') limiter.refund(verdict.reservation);
+        const outcome = await sink.deliver(record, abort.signal);
+        if (outcome.kind !== 'delivered') limiter.refund(reservation);
         if (outcome.kind === 'delivered') {
           await store.remove(entry.name);
           delivered++;
-          if (failures > 0) logger.log('notice', 'server reachable again, draining the spool', { failures });
-          failures = 0;
+          // A success that finishes after a failure of this pass does not end that failure's backoff.
+          if (stop !== 'retryable') {
+            if (failures > 0)
+              logger.log('notice', 'server reachable again, draining the spool', { failures });
+            failures = 0;
+            window = maxInFlight;
+          }
           metrics.inc('delivered', {
-            record: read.record,
+            record,
             name: entry.name,
             status: outcome.status,
             from: 'spool',
@@ -227,16 +214,109 @@ export function createDrainer(options: DrainerOptions): Drainer {
             detail: outcome.reason,
             status: outcome.status,
           });
-          void options.journal?.recordDropped(read.record, `rejected_${outcome.status}`);
-        } else {
+          void options.journal?.recordDropped(record, `rejected_${outcome.status}`);
+        } else if (stop !== 'retryable' && !closed) {
+          // The first retryable failure backs off once; the others in flight share it.
+          stop = 'retryable';
           noteFailure(outcome);
-          return { delivered, examined, stoppedBy: 'retryable' };
         }
+      } catch (error) {
+        thrown ??= { error };
       } finally {
         store.release(entry.name);
       }
     }
-    return { delivered, examined, stoppedBy: 'done' };
+
+    try {
+      for (let i = 0; i < records.length; i++) {
+        const entry = records[i]!;
+        while (running.size >= window && stop === undefined && thrown === undefined)
+          await Promise.race(running);
+        if (thrown !== undefined || stop !== undefined) break;
+        if (closed) {
+          stop = 'closed';
+          break;
+        }
+        if (examined >= maxPerPass) {
+          backlog = records.slice(i);
+          stop = 'pass-limit';
+          break;
+        }
+        if (stuck.has(entry.name) || !store.tryLease(entry.name)) continue;
+        examined++;
+        let handed = false;
+        try {
+          if (expired(entry.mtimeMs)) {
+            await dropExpired(entry);
+            continue;
+          }
+          const read = await store.read(entry.name);
+          if (!read.ok) {
+            if (read.kind === 'gone') continue;
+            if (read.kind === 'io') {
+              logger.log('err', 'cannot read spooled record; skipped until restart', {
+                name: entry.name,
+                detail: read.detail,
+              });
+              stuck.add(entry.name);
+              continue;
+            }
+            if (read.kind === 'format' && wallNow() - entry.mtimeMs < UNPARSABLE_GRACE_MS) continue;
+            const moved = await quarantineEntry(options, entry.name, {
+              reason: read.kind,
+              detail: read.detail,
+            });
+            if (moved === 'failed') stuck.add(entry.name);
+            continue;
+          }
+          if (!options.deliveryEnabled) {
+            await store.remove(entry.name);
+            metrics.dropped('delivery_disabled', { name: entry.name });
+            void options.journal?.recordKeptLocal(read.record);
+            continue;
+          }
+          // A send that failed (or a close) while this record was read: nothing new starts.
+          if (stop !== undefined || thrown !== undefined) break;
+          if (closed) {
+            stop = 'closed';
+            break;
+          }
+          const verdict = limiter.acquire(read.bytes);
+          if (!verdict.ok) {
+            if (options.strategy === 'drop') {
+              await store.remove(entry.name);
+              metrics.dropped('rate_limited', { name: entry.name, limit: verdict.limit });
+              void options.journal?.recordDropped(read.record, 'rate_limited');
+              logger.log('notice', 'record dropped by rate limit', {
+                name: entry.name,
+                limit: verdict.limit,
+              });
+              continue;
+            }
+            schedule(
+              Number.isFinite(verdict.retryInMs)
+                ? Math.min(verdict.retryInMs, options.processTimeMs)
+                : options.processTimeMs,
+            );
+            stop = 'rate-limited';
+            break;
+          }
+          metrics.inc('retried', { name: entry.name });
+          handed = true;
+          const p: Promise<void> = send(entry, read.record, verdict.reservation).finally(() =>
+            running.delete(p),
+          );
+          running.add(p);
+        } finally {
+          if (!handed) store.release(entry.name);
+        }
+      }
+    } finally {
+      await Promise.all(running);
+    }
+    if (thrown !== undefined) throw thrown.error;
+    if (stop === 'retryable') backlog = undefined; // the next pass re-lists: the failed ones first
+    return { delivered, examined, stoppedBy: stop ?? 'done' };
   }
 
   const d: Drainer = {

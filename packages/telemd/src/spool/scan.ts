@@ -2,10 +2,13 @@
 // entry (never following symlinks), oldest first by mtime. Names starting
 // with `.` are ours (temp files, .quarantine) and are skipped; a C telemprobd
 // sharing the directory writes `XXXXXX` names, which we read like our own.
-import { lstat, readdir, unlink } from 'node:fs/promises';
+import { lstatSync, type Stats } from 'node:fs';
+import { readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 export const TEMP_PREFIX = '.tmp-';
+/** Entries lstat-ed per turn of the event loop. */
+const SCAN_SLICE = 256;
 
 export interface ScannedEntry {
   readonly name: string;
@@ -42,23 +45,27 @@ export async function scanSpoolDir(dir: string): Promise<ScanResult> {
     if (isTempName(name)) temps.push(name);
     else if (!name.startsWith('.')) visible.push(name);
   }
-  // Bounded parallelism: a large spool costs one stat per file, not one open.
-  const width = 16;
-  for (let i = 0; i < visible.length; i += width) {
-    const batch = visible.slice(i, i + width);
-    const stats = await Promise.all(
-      batch.map((name) => lstat(path.join(dir, name)).catch((err: NodeJS.ErrnoException) => err)),
-    );
-    stats.forEach((st, j) => {
-      if (st instanceof Error) return; // ENOENT: removed meanwhile (another daemon, an operator)
+  // lstat(2) runs synchronously, in slices with a turn of the event loop between them: one
+  // lstat of a local file costs ~2 us, its promise form ~30 us of thread-pool hand-off
+  // (profiled: two scans of a 10k spool were 9% of a drain's CPU). A slice blocks well under 1 ms.
+  for (let i = 0; i < visible.length; i += SCAN_SLICE) {
+    if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    for (const name of visible.slice(i, i + SCAN_SLICE)) {
+      let st: Stats | undefined;
+      try {
+        st = lstatSync(path.join(dir, name), { throwIfNoEntry: false });
+      } catch {
+        // EACCES, EIO: listed like a vanished entry; reading it would fail the same way
+      }
+      if (st === undefined) continue; // ENOENT: removed meanwhile (another daemon, an operator)
       entries.push({
-        name: batch[j]!,
+        name,
         bytes: st.size,
         mtimeMs: st.mtimeMs,
         uid: st.uid,
         type: st.isFile() ? 'file' : 'other',
       });
-    });
+    }
   }
   entries.sort(compareOldestFirst);
   return { entries, temps };

@@ -16,7 +16,7 @@
 // silently.
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import { spoolFileSize } from '@telemetrics/libtelemetry/wire';
-import type { Sink } from '../deliver/sink.ts';
+import { DELIVERY_IN_FLIGHT, type Sink } from '../deliver/sink.ts';
 import type { Limiter } from '../limit/limiter.ts';
 import type { RecordFateJournal } from '../journal/journal-hook.ts';
 import type { Metrics } from '../metrics.ts';
@@ -26,8 +26,8 @@ import type { Drainer } from './drain.ts';
 import { type Quarantine, quarantineEntry } from './quarantine.ts';
 import type { SpoolEntry, SpoolStore } from './store.ts';
 
-/** Direct first attempts running at once; beyond that records wait for the drainer. */
-export const MAX_DIRECT_IN_FLIGHT = 16;
+/** Direct first attempts running at once; beyond that records wait for the drainer (deliver/sink.ts). */
+export const MAX_DIRECT_IN_FLIGHT = DELIVERY_IN_FLIGHT;
 
 export interface SpoolPipelineOptions {
   readonly store: SpoolStore;

@@ -29,7 +29,7 @@
 // already spooled records are kept) and the caller logs and counts it.
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, statfs, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
@@ -140,6 +140,18 @@ function leasesFor(dir: string): Set<string> {
   return set;
 }
 
+const TMPFS_MAGIC = 0x01021994;
+const RAMFS_MAGIC = 0x858458f6;
+
+async function isMemoryFs(dir: string): Promise<boolean> {
+  try {
+    const { type } = await statfs(dir);
+    return type === TMPFS_MAGIC || type === RAMFS_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
 // Names come from a pool of random bytes (one randomBytes call per 256 names).
 const NAME_CODES = Buffer.from(NAME_ALPHABET, 'latin1');
 const nameBytes = Buffer.alloc(NAME_LENGTH);
@@ -181,8 +193,11 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
   let windowStart = 0;
   let windowPuts = 0;
 
+  // Set by open(): the spool is on a memory file system (tmpfs), where fsync waits for nothing.
+  let memoryFs = false;
+
   function thread(): BatchWriter {
-    writer ??= createBatchWriter({ dir, logger: options.logger, onThread: options.onWriterThread });
+    writer ??= createBatchWriter({ dir, memoryFs, logger: options.logger, onThread: options.onWriterThread });
     return writer;
   }
   function useThread(): boolean {
@@ -311,6 +326,7 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
 
     async open() {
       await mkdir(dir, { recursive: true, mode: 0o750 });
+      memoryFs = await isMemoryFs(dir);
       const scan = await scanSpoolDir(dir);
       const tempsRemoved = await removeTemps(dir, scan.temps, process.pid);
       generation++;

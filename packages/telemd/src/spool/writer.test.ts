@@ -1,15 +1,14 @@
 // The spool writer thread (writer.ts) as store.ts uses it: batches, group
 // commit, lazy start, and above all what happens when the thread dies.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Worker } from 'node:worker_threads';
 import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
 import { encodeSpoolFile } from '@telemetrics/libtelemetry/wire';
-import { makeRecord, tempDir } from '../../../../test/helpers/spool.ts';
+import { makeRecord, smallTmpfs, tempDir } from '../../../../test/helpers/spool.ts';
 import { createSpoolStore, NAME_LENGTH, type PutResult, type SpoolStoreOptions } from './store.ts';
 
 const uid = process.getuid!();
@@ -137,39 +136,29 @@ test('a thread that keeps dying is given up after 3 deaths; records go through t
 
 test('ENOSPC through the writer thread: returned per record, spooled files intact, no temp left', async (t) => {
   using tmp = tempDir();
-  const mnt = path.join(tmp.dir, 'mnt');
-  mkdirSync(mnt);
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { stdio: 'ignore' });
-  } catch {
-    t.skip('cannot mount a tmpfs here (not root or no CAP_SYS_ADMIN)');
-    return;
-  }
-  try {
-    const { store } = open(mnt, { writer: 'thread' });
-    await store.open();
-    const records = Array.from({ length: 40 }, (_, i) => makeRecord(i, 8000));
-    const results = await Promise.all(records.map((r) => store.put(r)));
-    const ok = results.filter((r) => r.ok);
-    assert.ok(ok.length > 0 && ok.length < 40, `some records fit, not all (${ok.length})`);
-    for (const r of results) if (!r.ok) assert.deepEqual([r.reason, r.code], ['io', 'ENOSPC']);
-    const files = readdirSync(mnt);
-    assert.deepEqual(
-      files.filter((f) => f.startsWith('.')),
-      [],
-    );
-    assert.equal(files.length, ok.length);
-    results.forEach((r, i) => {
-      if (r.ok) assert.deepEqual(readFileSync(path.join(mnt, r.entry.name)), encodeSpoolFile(records[i]!));
-    });
-    assert.equal(store.files, ok.length);
-    assert.equal(
-      store.bytes,
-      files.reduce((sum, n) => sum + statSync(path.join(mnt, n)).size, 0),
-    );
-    await store.close();
-  } finally {
-    execFileSync('umount', [mnt]);
-    rmdirSync(mnt);
-  }
+  using fs64k = smallTmpfs(t, tmp.dir, '64k');
+  if (!fs64k) return;
+  const mnt = fs64k.dir;
+  const { store } = open(mnt, { writer: 'thread' });
+  await store.open();
+  const records = Array.from({ length: 40 }, (_, i) => makeRecord(i, 8000));
+  const results = await Promise.all(records.map((r) => store.put(r)));
+  const ok = results.filter((r) => r.ok);
+  assert.ok(ok.length > 0 && ok.length < 40, `some records fit, not all (${ok.length})`);
+  for (const r of results) if (!r.ok) assert.deepEqual([r.reason, r.code], ['io', 'ENOSPC']);
+  const files = readdirSync(mnt);
+  assert.deepEqual(
+    files.filter((f) => f.startsWith('.')),
+    [],
+  );
+  assert.equal(files.length, ok.length);
+  results.forEach((r, i) => {
+    if (r.ok) assert.deepEqual(readFileSync(path.join(mnt, r.entry.name)), encodeSpoolFile(records[i]!));
+  });
+  assert.equal(store.files, ok.length);
+  assert.equal(
+    store.bytes,
+    files.reduce((sum, n) => sum + statSync(path.join(mnt, n)).size, 0),
+  );
+  await store.close();
 });

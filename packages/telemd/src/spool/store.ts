@@ -42,7 +42,9 @@ import {
 } from '@telemetrics/libtelemetry/wire';
 import type { TelemRecord } from '../record.ts';
 import { removeTemps, type ScannedEntry, scanSpoolDir, tempName } from './scan.ts';
-import { type BatchWriter, createBatchWriter, type WriteJob, type WriteOutcome } from './writer.ts';
+// writer.ts (and node:worker_threads) is loaded on first use: a daemon that never sees a burst
+// does not pay for it at start-up.
+import type { BatchWriter, WriteJob, WriteOutcome } from './writer.ts';
 
 const NAME_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 /** Longer than C's 6-character mkstemp names, so a rename can never replace one of them. */
@@ -196,9 +198,26 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
   // Set by open(): the spool is on a memory file system (tmpfs), where fsync waits for nothing.
   let memoryFs = false;
 
-  function thread(): BatchWriter {
-    writer ??= createBatchWriter({ dir, memoryFs, logger: options.logger, onThread: options.onWriterThread });
-    return writer;
+  let loadingWriter: Promise<void> | undefined;
+  async function submitToThread(job: WriteJob): Promise<WriteOutcome> {
+    if (!writer) {
+      loadingWriter ??= import('./writer.ts').then(
+        (m) => {
+          writer = m.createBatchWriter({
+            dir,
+            memoryFs,
+            logger: options.logger,
+            onThread: options.onWriterThread,
+          });
+        },
+        (err: Error) => {
+          // Without the thread every record goes through the thread pool: slower, as safe.
+          options.logger?.log('err', 'cannot load the spool writer thread', { detail: err.message });
+        },
+      );
+      await loadingWriter;
+    }
+    return writer ? writer.submit(job) : { kind: 'unsent' };
   }
   function useThread(): boolean {
     if (writerMode !== 'auto') return writerMode === 'thread';
@@ -350,7 +369,7 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
       leases.add(name); // before the rename: a concurrent drain pass must not take it
       try {
         const job = { tmp: nextTempName(), final: name, bytes };
-        let outcome = useThread() ? await thread().submit(job) : await writeInline(job);
+        let outcome = useThread() ? await submitToThread(job) : await writeInline(job);
         if (outcome.kind === 'lost') {
           // The thread died with the record in hand. Whatever it did, write the record again
           // under the same final name: the rename replaces a complete copy with a complete copy.
@@ -457,6 +476,7 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
 
     async close() {
       closed = true;
+      await loadingWriter;
       await writer?.close();
       await (queued ?? inFlight)?.catch(() => {});
     },

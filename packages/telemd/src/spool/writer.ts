@@ -11,6 +11,7 @@
 // dies, every record it had not reported comes back as `lost` (sent, fate
 // unknown) or `unsent` (never handed over); store.ts recovers both, so an
 // accepted record is never lost and intake never hangs.
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 
@@ -212,6 +213,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
   let closed = false;
   let crashes = 0;
   let dirSyncs = 0;
+  let sentAt = 0;
   let closeWaiters: Array<() => void> = [];
 
   function start(): Worker {
@@ -247,8 +249,9 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
         });
       } else p.resolve({ kind: 'written', mtimeMs: r.mtimeMs, durable: true });
     });
-    if (queue.length >= maxBatch) flush();
-    else if (queue.length > 0) scheduleFlush();
+    // The next batch gathered while this one was written: send it once gatherMs has passed
+    // since this one was sent (at once after a slow batch, e.g. fsyncs on a busy disk).
+    if (queue.length > 0) scheduleFlush(Math.max(0, gatherMs - (performance.now() - sentAt)));
     settleIfIdle();
   }
 
@@ -277,8 +280,12 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
     settleIfIdle();
   }
 
-  function scheduleFlush(): void {
+  function scheduleFlush(delayMs = gatherMs): void {
     if (flushScheduled) return;
+    if (delayMs <= 0 || queue.length >= maxBatch) {
+      flush();
+      return;
+    }
     flushScheduled = true;
     // Collect what arrives within gatherMs into one batch: a message costs the event loop
     // ~15 us whatever it carries, and the thread's wake-up more; one per record would cost
@@ -287,7 +294,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
     // do not wait for an answer), and put() resolves only once it is durable either way.
     // (Writing batches synchronously on the event loop instead, even on tmpfs, cost the
     // event loop more CPU per record than the thread: measured.)
-    setTimeout(flush, gatherMs);
+    setTimeout(flush, delayMs);
   }
 
   function flush(): void {
@@ -307,6 +314,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
       offset += p.job.bytes.length;
     }
     outstanding = batch;
+    sentAt = performance.now();
     const message: BatchMessage = { dir: options.dir, memoryFs: options.memoryFs ?? false, jobs, data };
     worker.ref();
     worker.postMessage(message, [data.buffer]);
@@ -358,9 +366,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
       worker ??= start();
       return new Promise<WriteOutcome>((resolve) => {
         queue.push({ job, resolve });
-        if (outstanding) return;
-        if (queue.length >= maxBatch) flush();
-        else scheduleFlush();
+        if (!outstanding) scheduleFlush();
       });
     },
     close() {

@@ -1,5 +1,6 @@
 // Shared by the spool tests: temp dirs, records and a scripted Sink.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HEADER_NAMES, type RecordHeaders } from '@telemetrics/libtelemetry/wire';
@@ -12,6 +13,33 @@ export function tempDir(): { dir: string; [Symbol.dispose](): void } {
     dir,
     [Symbol.dispose]() {
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A tmpfs of `size` (e.g. `64k`) mounted at `<parent>/mnt`, for real ENOSPC; unmounted on
+ * dispose. When this process may not mount (not root) the test is skipped and undefined
+ * returned: `using fs = smallTmpfs(t, dir, '64k'); if (!fs) return;`.
+ */
+export function smallTmpfs(
+  t: { skip(message: string): void },
+  parent: string,
+  size: string,
+): { dir: string; [Symbol.dispose](): void } | undefined {
+  const dir = path.join(parent, 'mnt');
+  mkdirSync(dir);
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
+  } catch {
+    t.skip('cannot mount a tmpfs here (not root or no CAP_SYS_ADMIN)');
+    return undefined;
+  }
+  return {
+    dir,
+    [Symbol.dispose]() {
+      execFileSync('umount', [dir]);
+      rmdirSync(dir);
     },
   };
 }

@@ -35,3 +35,17 @@ test('FrameDecoder reassembles a frame split byte by byte', () => {
   assert.ok(result.ok);
   assert.equal(result.value.headers.event_id, '0123456789abcdeffedcba9876543210');
 });
+
+test('FrameDecoder: finish() after a complete v2 frame gives what decodeFrame gives, trailing bytes counted', () => {
+  const bytes = readVector('socket/v2.4.3-hprobe-cfg.bin');
+  const decoder = new FrameDecoder();
+  assert.equal(decoder.push(bytes.subarray(0, 10)).state, 'more');
+  assert.equal(decoder.push(Buffer.concat([bytes.subarray(10), Buffer.from('abc')])).state, 'complete');
+  assert.equal(decoder.push(Buffer.from('defg')).state, 'complete');
+  const result = decoder.finish();
+  const direct = decodeFrame(Buffer.concat([bytes, Buffer.from('abcdefg')]));
+  assert.ok(result.ok && direct.ok);
+  assert.deepEqual(result.value, direct.value);
+  assert.equal(result.value.trailingBytes, 7);
+  assert.equal(result.value.cfgPath, '/etc/telemetrics/custom.conf');
+});

@@ -150,6 +150,8 @@ export class FrameDecoder {
   #prefix = -1;
   #discarded = 0;
   #done = false;
+  /** The v2 decode push() did to recognise the end of the frame; finish() reuses it. */
+  #v2: DecodedFrame | undefined;
 
   get receivedBytes(): number {
     return this.#length + this.#discarded;
@@ -184,9 +186,13 @@ export class FrameDecoder {
     if (this.#prefix < 0 || this.#length < this.#prefix) return { state: 'more' };
     const buf = this.#collect();
     // A v2 frame is complete at exactly `prefix` bytes ending in NUL; a legacy one needs 9 more.
-    if (buf[this.#prefix - 1] === 0 && decodeFrame(buf.subarray(0, this.#prefix)).ok) {
-      this.#done = true;
-      return { state: 'complete' };
+    if (buf[this.#prefix - 1] === 0) {
+      const v2 = decodeFrame(buf.subarray(0, this.#prefix));
+      if (v2.ok) {
+        this.#done = true;
+        this.#v2 = v2.value;
+        return { state: 'complete' };
+      }
     }
     if (this.#length >= this.#prefix + LEGACY_PREFIX_DELTA) {
       this.#done = true;
@@ -198,6 +204,11 @@ export class FrameDecoder {
   /** Decode what was received (at EOF, or once push() said 'complete'). */
   finish(): ParseResult<DecodedFrame> {
     this.#done = true;
+    if (this.#v2) {
+      // What decodeFrame(everything received) returns: the same v2 frame, the rest trailing.
+      const trailingBytes = this.#length - this.#v2.frameBytes + this.#discarded;
+      return ok({ ...this.#v2, trailingBytes });
+    }
     const result = decodeFrame(this.#collect());
     if (!result.ok) return result;
     return ok({ ...result.value, trailingBytes: result.value.trailingBytes + this.#discarded });

@@ -54,6 +54,8 @@ export type HeaderBlockResult =
   | { readonly ok: true; readonly headers: RecordHeaders }
   | { readonly ok: false; readonly detail: string };
 
+const HEADER_PREFIXES: readonly string[] = HEADER_NAMES.map((name) => `${name}: `);
+
 /**
  * Strict parse of a header block: exactly 15 lines, exact names in order,
  * `name: value` with one space (values kept whole, spaces included). Empty
@@ -63,24 +65,33 @@ export type HeaderBlockResult =
  */
 export function parseHeaderBlock(text: string): HeaderBlockResult {
   if (!text.endsWith('\n')) return { ok: false, detail: 'header block does not end with a newline' };
-  const lines = text.slice(0, -1).split('\n');
-  if (lines.length !== HEADER_COUNT) {
-    return { ok: false, detail: `expected ${HEADER_COUNT} header lines, got ${lines.length}` };
-  }
-  const out: Partial<Record<HeaderName, string>> = {};
+  // One pass over the lines without split(): this runs for every record telemd reads.
+  const out: Record<string, string> = {};
+  let start = 0;
   for (let i = 0; i < HEADER_COUNT; i++) {
+    const nl = start < text.length ? text.indexOf('\n', start) : -1;
+    if (nl < 0) return lineCountError(text);
+    const prefix = HEADER_PREFIXES[i]!;
     const name = HEADER_NAMES[i]!;
-    const line = lines[i]!;
-    const prefix = `${name}: `;
+    if (text.startsWith(prefix, start)) out[name] = text.slice(start + prefix.length, nl);
     // An empty value may have lost its trailing space in hand-made frames; C emits `name: `.
-    if (line === `${name}:`) {
+    else if (nl - start === name.length + 1 && text.startsWith(name, start) && text[nl - 1] === ':') {
       out[name] = '';
-      continue;
-    }
-    if (!line.startsWith(prefix)) {
-      return { ok: false, detail: `header line ${i + 1} is not "${name}: <value>"` };
-    }
-    out[name] = line.slice(prefix.length);
+    } else if (countLines(text) !== HEADER_COUNT) return lineCountError(text);
+    else return { ok: false, detail: `header line ${i + 1} is not "${name}: <value>"` };
+    start = nl + 1;
   }
+  if (start !== text.length) return lineCountError(text);
   return { ok: true, headers: out as RecordHeaders };
+}
+
+function countLines(text: string): number {
+  let lines = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+  return lines;
+}
+
+/** A block of other than HEADER_COUNT lines (reported before any line's content, as before). */
+function lineCountError(text: string): HeaderBlockResult {
+  return { ok: false, detail: `expected ${HEADER_COUNT} header lines, got ${countLines(text)}` };
 }

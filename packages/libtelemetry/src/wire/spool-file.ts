@@ -35,14 +35,23 @@ export const MAX_SPOOL_FILE_BYTES = 4 + MAX_CFG_PATH_BYTES + 1 + HEADER_COUNT * 
 
 /** Encode a record as C stage_record() writes it. */
 export function encodeSpoolFile(record: SpoolRecord): Buffer {
-  const parts: Buffer[] = [];
-  if (record.cfgPath !== undefined) {
-    parts.push(CFG_BYTES, Buffer.from(record.cfgPath, 'utf8'), Buffer.of(LF));
-  }
-  parts.push(Buffer.from(formatHeaderBlock(record.headers), 'latin1'));
+  // One allocation: telemd encodes every record it accepts.
+  const headers = formatHeaderBlock(record.headers);
+  const cfg = record.cfgPath;
+  const cfgBytes = cfg === undefined ? 0 : CFG_BYTES.length + Buffer.byteLength(cfg, 'utf8') + 1;
   const p = record.payload;
-  parts.push(Buffer.from(p.buffer, p.byteOffset, p.byteLength), Buffer.of(LF));
-  return Buffer.concat(parts);
+  const out = Buffer.allocUnsafe(cfgBytes + headers.length + p.byteLength + 1);
+  let off = 0;
+  if (cfg !== undefined) {
+    off += CFG_BYTES.copy(out, off);
+    off += out.write(cfg, off, 'utf8');
+    out[off++] = LF;
+  }
+  off += out.write(headers, off, 'latin1');
+  out.set(p, off);
+  off += p.byteLength;
+  out[off] = LF;
+  return out;
 }
 
 /** Size in bytes of encodeSpoolFile(record), without building it. */

@@ -73,7 +73,7 @@ export function createDurablePipeline(context: DurablePipelineContext): DurableP
   const metrics = context.metrics ?? createMetrics();
   const maxBytes = config.spool_max_size < 0 ? -1 : config.spool_max_size * 1024;
   const uid = process.getuid?.() ?? 0;
-  const store = createSpoolStore({ dir: config.spool_dir, maxBytes, uid });
+  const store = createSpoolStore({ dir: config.spool_dir, maxBytes, uid, logger });
   const quarantine = createQuarantine({ spoolDir: config.spool_dir, logger });
   const limiter = createLimiter(config, () => performance.now());
   const strategy = config.rate_limit_strategy === 'drop' ? 'drop' : 'spool';

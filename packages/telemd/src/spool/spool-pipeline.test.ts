@@ -1,12 +1,19 @@
 import assert from 'node:assert/strict';
 import diagnostics_channel from 'node:diagnostics_channel';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, utimesSync } from 'node:fs';
+import { readdirSync, readFileSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
 import { encodeSpoolFile } from '@telemetrics/libtelemetry/wire';
-import { DOWN, idOf, makeRecord, OK, scriptedSink, tempDir } from '../../../../test/helpers/spool.ts';
+import {
+  DOWN,
+  idOf,
+  makeRecord,
+  OK,
+  scriptedSink,
+  smallTmpfs,
+  tempDir,
+} from '../../../../test/helpers/spool.ts';
 import type { DeliveryOutcome } from '../deliver/sink.ts';
 import { createLimiter, type LimiterConfig } from '../limit/limiter.ts';
 import { CHANNELS, createMetrics, createStatusWriter } from '../metrics.ts';
@@ -289,53 +296,43 @@ test('record_expiry: old records are deleted unsent with a log line and a counte
 
 test('ENOSPC on a 64 KiB tmpfs: logged, counted, the daemon keeps going, spooled files intact', async (t) => {
   using tmp = tempDir();
-  const mnt = path.join(tmp.dir, 'mnt');
-  mkdirSync(mnt);
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { stdio: 'ignore' });
-  } catch {
-    t.skip('cannot mount a tmpfs here (not root or no CAP_SYS_ADMIN)');
-    return;
+  using fs64k = smallTmpfs(t, tmp.dir, '64k');
+  if (!fs64k) return;
+  const mnt = fs64k.dir;
+  await using s = await setup(mnt, () => DOWN, {});
+  let n = 0;
+  for (; n < 40; n++) await s.pipeline.accept(makeRecord(n, 8000));
+  await s.pipeline.idle();
+  const files = readdirSync(mnt).filter((f) => !f.startsWith('.'));
+  assert.ok(files.length > 0 && files.length < 40, `some records fit, not all (${files.length})`);
+  assert.equal(s.metrics.getDropped('spool_io'), 40 - files.length);
+  assert.ok(s.logger.lines.some((l) => l.includes('cannot write spool file') && l.includes('ENOSPC')));
+  // Every file that made it is complete and parses; no temp files linger.
+  for (const f of files) {
+    const r = await s.store.read(f);
+    assert.ok(r.ok, `file ${f} intact`);
   }
-  try {
-    await using s = await setup(mnt, () => DOWN, {});
-    let n = 0;
-    for (; n < 40; n++) await s.pipeline.accept(makeRecord(n, 8000));
-    await s.pipeline.idle();
-    const files = readdirSync(mnt).filter((f) => !f.startsWith('.'));
-    assert.ok(files.length > 0 && files.length < 40, `some records fit, not all (${files.length})`);
-    assert.equal(s.metrics.getDropped('spool_io'), 40 - files.length);
-    assert.ok(s.logger.lines.some((l) => l.includes('cannot write spool file') && l.includes('ENOSPC')));
-    // Every file that made it is complete and parses; no temp files linger.
-    for (const f of files) {
-      const r = await s.store.read(f);
-      assert.ok(r.ok, `file ${f} intact`);
-    }
-    assert.deepEqual(
-      readdirSync(mnt).filter((f) => f.startsWith('.tmp-')),
-      [],
-    );
-    assert.equal(s.store.files, files.length);
-    // Still works once space is freed.
-    for (const f of files.slice(0, 3)) await s.store.remove(f);
-    const ids = new Set(
-      await Promise.all(
-        files.slice(3).map(async (f) => {
-          const r = await s.store.read(f);
-          return r.ok ? idOf(r.record) : -1;
-        }),
-      ),
-    );
-    assert.ok(!ids.has(-1));
-    await s.pipeline.accept(makeRecord(1000, 100));
-    assert.equal(readdirSync(mnt).filter((f) => !f.startsWith('.')).length, files.length - 2);
-    // The write failure streak was logged once, and its end too.
-    assert.equal(s.logger.lines.filter((l) => l.includes('cannot write spool file')).length, 1);
-    assert.ok(s.logger.lines.some((l) => l.includes('spool writable again')));
-  } finally {
-    execFileSync('umount', [mnt]);
-    rmdirSync(mnt);
-  }
+  assert.deepEqual(
+    readdirSync(mnt).filter((f) => f.startsWith('.tmp-')),
+    [],
+  );
+  assert.equal(s.store.files, files.length);
+  // Still works once space is freed.
+  for (const f of files.slice(0, 3)) await s.store.remove(f);
+  const ids = new Set(
+    await Promise.all(
+      files.slice(3).map(async (f) => {
+        const r = await s.store.read(f);
+        return r.ok ? idOf(r.record) : -1;
+      }),
+    ),
+  );
+  assert.ok(!ids.has(-1));
+  await s.pipeline.accept(makeRecord(1000, 100));
+  assert.equal(readdirSync(mnt).filter((f) => !f.startsWith('.')).length, files.length - 2);
+  // The write failure streak was logged once, and its end too.
+  assert.equal(s.logger.lines.filter((l) => l.includes('cannot write spool file')).length, 1);
+  assert.ok(s.logger.lines.some((l) => l.includes('spool writable again')));
 });
 
 test('status file: written atomically with counters, spool gauge and last error', async () => {

@@ -66,12 +66,17 @@ function diskState(dir: string): Map<number, { name: string; mtimeMs: number; by
   return out;
 }
 
+const WRITERS = ['auto', 'inline', 'thread'] as const;
+
 test('model: nothing lost, cap held, exact accounting, oldest first, no duplicates', async () => {
   const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
   console.log(`spool model seed=${seed}`);
+  let run = 0;
   await fc.assert(
     fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 25 }), async (ops) => {
       using tmp = tempDir();
+      // Every way of writing (thread pool, writer thread, either by load) must keep the model.
+      const writer = WRITERS[run++ % WRITERS.length];
       const dir = tmp.dir;
       let up = true;
       let mono = 0;
@@ -92,7 +97,7 @@ test('model: nothing lost, cap held, exact accounting, oldest first, no duplicat
       let pipeline!: SpoolPipeline;
       const boot = async () => {
         const metrics = createMetrics();
-        store = createSpoolStore({ dir, maxBytes: MAX_BYTES, uid });
+        store = createSpoolStore({ dir, maxBytes: MAX_BYTES, uid, writer });
         await store.open();
         const quarantine = createQuarantine({ spoolDir: dir, logger });
         const limiter = createLimiter(
@@ -180,6 +185,7 @@ test('model: nothing lost, cap held, exact accounting, oldest first, no duplicat
         diagnostics_channel.unsubscribe(CHANNELS.dropped, onDrop);
         await pipeline.close();
         await drainer.close();
+        await store.close();
       }
     }),
     { seed, numRuns: 40 },

@@ -58,14 +58,14 @@ function plainDrainer(
   });
 }
 
-test('put writes C format under a 6-char name, mode 0600, no temp left; read strips BUG-18 LF', async () => {
+test('put writes C format under a 16-char name (never a C 6-char one), mode 0600, no temp left; read strips BUG-18 LF', async () => {
   using tmp = tempDir();
   const store = createSpoolStore({ dir: tmp.dir, maxBytes: -1, uid });
   await store.open();
   const rec = makeRecord(1);
   const put = await store.put(rec);
   assert.ok(put.ok);
-  assert.match(put.entry.name, /^[A-Za-z0-9]{6}$/);
+  assert.match(put.entry.name, /^[A-Za-z0-9]{16}$/);
   assert.deepEqual(readdirSync(tmp.dir), [put.entry.name]);
   const file = path.join(tmp.dir, put.entry.name);
   assert.deepEqual(readFileSync(file), encodeSpoolFile(rec));

@@ -1,9 +1,20 @@
 // The spool directory: one file per record in C's format (spec 7.2), written
 // crash-safe:
 //
-//   open(.tmp-<pid>-<random>, O_EXCL|O_NOFOLLOW, 0600) -> write -> fsync -> close
-//   -> link(tmp, <6 random [A-Za-z0-9]>)   (fails with EEXIST: O_EXCL for names)
-//   -> unlink(tmp) -> fsync(directory)      (one fsync covers every link since the last)
+//   open(.tmp-<pid>-<tag>-<seq>, O_EXCL|O_NOFOLLOW, 0600) -> write -> fsync -> fstat -> close
+//   -> rename(tmp, <16 random [A-Za-z0-9]>)
+//   -> fsync(directory)      (one fsync covers every rename since the last)
+//
+// Final names are 16 characters: C's telemprobd, which may share the
+// directory, only makes 6-character mkstemp names (spec 7.1), and our own
+// are drawn from 95 random bits and checked against the index, so the rename
+// cannot replace anyone's record (the old link + unlink pair bought the same
+// no-clobber guarantee with one more round trip).
+//
+// Under load the writes go to a worker thread in batches with one directory
+// fsync per batch (writer.ts); a lone record is written from here through the
+// thread pool, so an idle daemon has no extra thread. put() resolves only
+// after the record's data and its directory entry are fsynced, either way.
 //
 // A crash leaves either nothing, a temp file (ignored by scans, removed at
 // the next start) or a complete record; never a half record under a final
@@ -16,10 +27,13 @@
 // added; C drifted, BUG-23). spool_max_size is enforced at intake: a record
 // that would take the spool past the cap is refused (the newest loses,
 // already spooled records are kept) and the caller logs and counts it.
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
-import { link, mkdir, open, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, statfs, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Worker } from 'node:worker_threads';
+import type { Logger } from '@telemetrics/libtelemetry/log';
 import {
   type DecodedSpoolRecord,
   decodeSpoolFile,
@@ -28,10 +42,19 @@ import {
 } from '@telemetrics/libtelemetry/wire';
 import type { TelemRecord } from '../record.ts';
 import { removeTemps, type ScannedEntry, scanSpoolDir, tempName } from './scan.ts';
+// writer.ts (and node:worker_threads) is loaded on first use: a daemon that never sees a burst
+// does not pay for it at start-up.
+import type { BatchWriter, WriteJob, WriteOutcome } from './writer.ts';
 
 const NAME_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const NAME_LENGTH = 6;
-const NAME_ATTEMPTS = 32;
+/** Longer than C's 6-character mkstemp names, so a rename can never replace one of them. */
+export const NAME_LENGTH = 16;
+const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+/** auto: the writer thread starts when this many inline writes are in flight... */
+const THREAD_AT_IN_FLIGHT = 4;
+/** ...or when more puts than this arrive within THREAD_WINDOW_MS. */
+const THREAD_AT_PUTS = 20;
+const THREAD_WINDOW_MS = 100;
 
 export interface SpoolEntry {
   readonly name: string;
@@ -64,6 +87,16 @@ export interface SpoolStoreOptions {
   readonly maxBytes: number;
   /** Owner expected of spool files (ours): process.getuid(). */
   readonly uid: number;
+  /**
+   * Who writes records: `auto` (default) writes a lone record through the thread pool and
+   * starts the batching writer thread (writer.ts) when puts come in bursts; `inline` never
+   * starts the thread; `thread` always uses it (tests).
+   */
+  readonly writer?: 'auto' | 'inline' | 'thread';
+  /** Writer-thread failures are logged here. */
+  readonly logger?: Logger;
+  /** Tests: each writer thread started, to kill it at a chosen moment. */
+  readonly onWriterThread?: (worker: Worker) => void;
 }
 
 export interface SpoolStore {
@@ -130,10 +163,39 @@ function readWhole(fd: number, size: number): Buffer {
   return buf.subarray(0, length);
 }
 
-function randomName(): string {
-  let s = '';
-  for (let i = 0; i < NAME_LENGTH; i++) s += NAME_ALPHABET[randomInt(NAME_ALPHABET.length)];
-  return s;
+const TMPFS_MAGIC = 0x01021994;
+const RAMFS_MAGIC = 0x858458f6;
+
+async function isMemoryFs(dir: string): Promise<boolean> {
+  try {
+    const { type } = await statfs(dir);
+    return type === TMPFS_MAGIC || type === RAMFS_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+// Names come from a pool of random bytes (one randomBytes call per 256 names).
+const NAME_CODES = Buffer.from(NAME_ALPHABET, 'latin1');
+const nameBytes = Buffer.alloc(NAME_LENGTH);
+let namePool = Buffer.alloc(0);
+let namePos = 0;
+function freshName(): string {
+  if (namePos + NAME_LENGTH > namePool.length) {
+    namePool = randomBytes(NAME_LENGTH * 256);
+    namePos = 0;
+  }
+  for (let i = 0; i < NAME_LENGTH; i++) nameBytes[i] = NAME_CODES[namePool[namePos++]! % NAME_CODES.length]!;
+  return nameBytes.toString('latin1');
+}
+
+// Temp names: pid, a tag drawn once per process (a crashed writer may have had our pid),
+// and a sequence number.
+let tempTag: string | undefined;
+let tempSeq = 0;
+function nextTempName(): string {
+  tempTag ??= randomBytes(4).toString('hex');
+  return tempName(process.pid, `${tempTag}-${(tempSeq++).toString(36)}`);
 }
 
 export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
@@ -148,6 +210,47 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
   let generation = 0;
   let dirSyncs = 0;
   let closed = false;
+  const writerMode = options.writer ?? 'auto';
+  let writer: BatchWriter | undefined;
+  let inlineInFlight = 0;
+  let windowStart = 0;
+  let windowPuts = 0;
+
+  // Set by open(): the spool is on a memory file system (tmpfs), where fsync waits for nothing.
+  let memoryFs = false;
+
+  let loadingWriter: Promise<void> | undefined;
+  async function submitToThread(job: WriteJob): Promise<WriteOutcome> {
+    if (!writer) {
+      loadingWriter ??= import('./writer.ts').then(
+        (m) => {
+          writer = m.createBatchWriter({
+            dir,
+            memoryFs,
+            logger: options.logger,
+            onThread: options.onWriterThread,
+          });
+        },
+        (err: Error) => {
+          // Without the thread every record goes through the thread pool: slower, as safe.
+          options.logger?.log('err', 'cannot load the spool writer thread', { detail: err.message });
+        },
+      );
+      await loadingWriter;
+    }
+    return writer ? writer.submit(job) : { kind: 'unsent' };
+  }
+  function useThread(): boolean {
+    if (writerMode !== 'auto') return writerMode === 'thread';
+    if (writer?.running) return true;
+    const now = performance.now();
+    if (now - windowStart > THREAD_WINDOW_MS) {
+      windowStart = now;
+      windowPuts = 0;
+    }
+    windowPuts++;
+    return inlineInFlight >= THREAD_AT_IN_FLIGHT || windowPuts > THREAD_AT_PUTS;
+  }
 
   function account(entry: SpoolEntry): void {
     const old = index.get(entry.name);
@@ -196,6 +299,43 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
     return startDirSync();
   }
 
+  /** One record through the thread pool: the writer thread's steps, awaited one by one. */
+  async function writeInline(job: WriteJob): Promise<WriteOutcome> {
+    inlineInFlight++;
+    const tmp = path.join(dir, job.tmp);
+    let made = false;
+    try {
+      const fh = await open(tmp, WRITE_FLAGS, 0o600);
+      made = true;
+      let mtimeMs: number;
+      try {
+        let off = 0;
+        while (off < job.bytes.length) {
+          off += (await fh.write(job.bytes, off, job.bytes.length - off)).bytesWritten;
+        }
+        await fh.sync();
+        mtimeMs = (await fh.stat()).mtimeMs;
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, path.join(dir, job.final));
+      made = false;
+      try {
+        await syncDir();
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        return { kind: 'written', mtimeMs, durable: false, code: e.code ?? 'EIO', detail: e.message };
+      }
+      return { kind: 'written', mtimeMs, durable: true };
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (made) await unlink(tmp).catch(() => {});
+      return { kind: 'failed', code: e.code ?? 'EIO', detail: e.message };
+    } finally {
+      inlineInFlight--;
+    }
+  }
+
   async function reconcile(entries: readonly ScannedEntry[], scanGen: number): Promise<void> {
     const seen = new Set<string>();
     for (const e of entries) {
@@ -221,11 +361,12 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
       return index.size;
     },
     get dirSyncs() {
-      return dirSyncs;
+      return dirSyncs + (writer?.dirSyncs ?? 0);
     },
 
     async open() {
       await mkdir(dir, { recursive: true, mode: 0o750 });
+      memoryFs = await isMemoryFs(dir);
       const scan = await scanSpoolDir(dir);
       const tempsRemoved = await removeTemps(dir, scan.temps, process.pid);
       generation++;
@@ -244,62 +385,36 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
         };
       }
       reserved += bytes.length;
-      const tmp = path.join(dir, tempName(process.pid, randomBytes(8).toString('hex')));
-      let tmpExists = false;
-      let leased: string | undefined;
+      let name = freshName();
+      while (leases.has(name) || index.has(name)) name = freshName();
+      leases.add(name); // before the rename: a concurrent drain pass must not take it
       try {
-        const fh = await open(
-          tmp,
-          constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-          0o600,
-        );
-        tmpExists = true;
-        try {
-          await fh.writeFile(bytes);
-          await fh.sync();
-        } finally {
-          await fh.close();
+        const job = { tmp: nextTempName(), final: name, bytes };
+        let outcome = useThread() ? await submitToThread(job) : await writeInline(job);
+        if (outcome.kind === 'lost') {
+          // The thread died with the record in hand. Whatever it did, write the record again
+          // under the same final name: the rename replaces a complete copy with a complete copy.
+          await unlink(path.join(dir, job.tmp)).catch(() => {});
+          outcome = await writeInline(job);
+          // Refused means nothing under the name, whatever the dead thread left there.
+          if (outcome.kind === 'failed') await unlink(path.join(dir, name)).catch(() => {});
+        } else if (outcome.kind === 'unsent') outcome = await writeInline(job);
+        if (outcome.kind === 'failed' || outcome.kind === 'lost' || outcome.kind === 'unsent') {
+          leases.delete(name);
+          const code = outcome.kind === 'failed' ? outcome.code : 'EIO';
+          const detail = outcome.kind === 'unsent' ? 'not written' : outcome.detail;
+          return { ok: false, reason: 'io', code, detail };
         }
-        let name: string | undefined;
-        for (let i = 0; i < NAME_ATTEMPTS && name === undefined; i++) {
-          const candidate = randomName();
-          if (leases.has(candidate) || index.has(candidate)) continue;
-          leases.add(candidate); // before link: a concurrent drain pass must not take it
-          try {
-            await link(tmp, path.join(dir, candidate));
-            name = candidate;
-          } catch (err) {
-            leases.delete(candidate);
-            if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-          }
-        }
-        if (name === undefined) throw Object.assign(new Error('no free spool name'), { code: 'EEXIST' });
-        leased = name;
-        await unlink(tmp);
-        tmpExists = false;
-        await syncDir();
-        const fh2 = await open(path.join(dir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
-        let mtimeMs: number;
-        try {
-          mtimeMs = (await fh2.stat()).mtimeMs;
-        } finally {
-          await fh2.close();
-        }
-        const entry = { name, bytes: bytes.length, mtimeMs };
+        const entry = { name, bytes: bytes.length, mtimeMs: outcome.mtimeMs };
         account(entry);
-        if (!opts.lease) leases.delete(name);
-        leased = undefined;
-        return { ok: true, entry };
-      } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        if (tmpExists) await unlink(tmp).catch(() => {});
-        if (leased !== undefined) {
-          // The record is linked but its directory entry may not be durable: keep it,
-          // it is complete, and account for it; only the durability promise failed.
-          account({ name: leased, bytes: bytes.length, mtimeMs: Date.now() });
-          leases.delete(leased);
+        if (!outcome.durable) {
+          // The record is complete under its name but its directory entry may not be
+          // durable: keep it and account for it; only the durability promise failed.
+          leases.delete(name);
+          return { ok: false, reason: 'io', code: outcome.code, detail: outcome.detail };
         }
-        return { ok: false, reason: 'io', code: e.code ?? 'EIO', detail: e.message };
+        if (!opts.lease) leases.delete(name);
+        return { ok: true, entry };
       } finally {
         reserved -= bytes.length;
       }
@@ -387,6 +502,8 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
 
     async close() {
       closed = true;
+      await loadingWriter;
+      await writer?.close();
       await (queued ?? inFlight)?.catch(() => {});
     },
   };

@@ -12,10 +12,10 @@ import { benchConfigText } from './telemd-config.ts';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export const TOOLS = {
-  telemd: path.join(REPO_ROOT, 'packages/telemd/dist/main.js'),
-  hprobe: path.join(REPO_ROOT, 'packages/hprobe/dist/main.js'),
+  telemd: path.join(REPO_ROOT, 'packages/telemd/dist/telemd.mjs'),
+  hprobe: path.join(REPO_ROOT, 'packages/hprobe/dist/hprobe.mjs'),
   reference: fileURLToPath(new URL('./reference-daemon.ts', import.meta.url)),
-  crashprobe: path.join(REPO_ROOT, 'packages/crashprobe/dist/main.js'),
+  crashprobe: path.join(REPO_ROOT, 'packages/crashprobe/dist/crashprobe.mjs'),
 } as const;
 
 /** null when the tool looks real, else why the cases that need it are skipped. */
@@ -34,7 +34,7 @@ export function hasSocketActivate(): boolean {
 }
 
 export interface TelemdOptions {
-  /** The daemon's entry point: telemd's dist/main.js, or the reference daemon. */
+  /** The daemon's entry point: telemd's dist/telemd.mjs (the bundle), or the reference daemon. */
   readonly main: string;
   /** Extra node options for the daemon, e.g. --cpu-prof. */
   readonly nodeArgs?: readonly string[];

@@ -115,7 +115,7 @@ test('the DESTDIR tree has a launcher per built bin, the units and no developmen
     // exec, so that the PID (LISTEN_PID) stays node's.
     assert.match(
       text,
-      new RegExp(`\\nexec '${NODE}' '/usr/lib/telemetrics/packages/[a-z-]+/dist/[^']+\\.js' "\\$@"\\n$`),
+      new RegExp(`\\nexec '${NODE}' '/usr/lib/telemetrics/packages/[a-z-]+/dist/[^']+\\.mjs' "\\$@"\\n$`),
     );
   }
   for (const unit of UNITS) {
@@ -126,7 +126,7 @@ test('the DESTDIR tree has a launcher per built bin, the units and no developmen
   const service = fs.readFileSync(path.join(destdir, 'usr/lib/systemd/system/telemd.service'), 'utf8');
   assert.match(
     service,
-    new RegExp(`^ExecStart=${NODE} /usr/lib/telemetrics/packages/telemd/dist/main\\.js$`, 'm'),
+    new RegExp(`^ExecStart=${NODE} /usr/lib/telemetrics/packages/telemd/dist/telemd\\.mjs$`, 'm'),
   );
   assert.match(service, /^User=telemetry$/m);
   assert.match(

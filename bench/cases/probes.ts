@@ -50,13 +50,18 @@ async function withSwallowingSocket<T>(
   }
 }
 
-async function runHprobe(env: BenchEnv): Promise<Outcome> {
+async function runHprobe(env: BenchEnv, compileCache = false): Promise<Outcome> {
   if (env.unavailable.hprobe !== null) return skip(env.unavailable.hprobe);
   if (typeof env.runStat === 'string') return skip(env.runStat);
   const layout = Telemd.layout({ root: readableRoot(env), server: env.sink.url });
   const runStat = env.runStat;
   const { result: stat, frames } = await withSwallowingSocket(layout.socket, () =>
-    runStat.run(process.execPath, [TOOLS.hprobe, '-f', layout.config]),
+    runStat.run(process.execPath, [TOOLS.hprobe, '-f', layout.config], {
+      // hprobe.service's CacheDirectory; run by hand, hprobe has none
+      ...(compileCache
+        ? { env: { ...process.env, NODE_COMPILE_CACHE: path.join(env.workDir, 'compile-cache.hprobe') } }
+        : {}),
+    }),
   );
   return {
     kind: 'ok',
@@ -128,7 +133,12 @@ export function probeCases(): BenchCase[] {
       id: 'f.hprobe',
       title: 'hprobe wall time',
       references: { wall: { target: '<= node+15ms' } },
-      run: runHprobe,
+      run: (env: BenchEnv) => runHprobe(env),
+    },
+    {
+      id: 'f.hprobe.compile-cache',
+      title: 'hprobe wall time with the compile cache hprobe.service gives it',
+      run: (env: BenchEnv) => runHprobe(env, true),
     },
     ...cores.map((name) => ({
       id: `g.crashprobe.${name}`,

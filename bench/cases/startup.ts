@@ -14,7 +14,11 @@ import { msBetween, Telemd } from '../harness/telemd.ts';
 /** How long the first record may take before it is counted as lost (far above any start-up). */
 const FIRST_RECORD_WAIT_MS = 10_000;
 
-async function runTelemdStartup(env: BenchEnv, activation: 'direct' | 'socket-activate'): Promise<Outcome> {
+async function runTelemdStartup(
+  env: BenchEnv,
+  activation: 'direct' | 'socket-activate',
+  compileCache = false,
+): Promise<Outcome> {
   if (env.unavailable.telemd !== null) return skip(env.unavailable.telemd);
   if (activation === 'socket-activate' && !env.socketActivate) {
     return skip('systemd-socket-activate not found (Debian package systemd)');
@@ -26,6 +30,8 @@ async function runTelemdStartup(env: BenchEnv, activation: 'direct' | 'socket-ac
     root: env.freshDir('tmpfs'),
     server: env.sink.url,
     activation,
+    // one directory per bench run, as systemd's CacheDirectory: the first run fills it
+    ...(compileCache ? { compileCache: path.join(env.workDir, 'compile-cache.telemd') } : {}),
   });
   const accepted = await telemd.waitAccepting(env.caseTimeoutMs);
   if (accepted === null) return skip(`no accepting socket: ${telemd.exitDescription()}`);
@@ -157,6 +163,11 @@ export function startupCases(): BenchCase[] {
         idle_rss: { c: '2.6 MB', target: '<= 1.25x node' },
       },
       run: (env) => runTelemdStartup(env, 'direct'),
+    },
+    {
+      id: 'e.startup.compile-cache',
+      title: 'telemd start, direct, with the compile cache telemd.service gives it',
+      run: (env) => runTelemdStartup(env, 'direct', true),
     },
     {
       id: 'e.startup.socket-activate',

@@ -43,6 +43,8 @@ export interface TelemdOptions {
   readonly server: string;
   readonly activation?: 'direct' | 'socket-activate';
   readonly extra?: Readonly<Record<string, string>>;
+  /** V8 compile cache directory (NODE_COMPILE_CACHE), as telemd.service sets one. */
+  readonly compileCache?: string;
 }
 
 export function countSpooled(spoolDir: string): number {
@@ -120,7 +122,11 @@ export class Telemd {
         ? ['systemd-socket-activate', ['-l', paths.socket, ...daemonArgv]]
         : [process.execPath, daemonArgv.slice(1)];
     const spawnedAtNs = process.hrtime.bigint();
-    const child = spawn(command as string, args as string[], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const env =
+      options.compileCache === undefined
+        ? process.env
+        : { ...process.env, NODE_COMPILE_CACHE: options.compileCache };
+    const child = spawn(command as string, args as string[], { stdio: ['ignore', 'ignore', 'pipe'], env });
     return new Telemd(child, spawnedAtNs, paths);
   }
 

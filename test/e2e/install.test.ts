@@ -21,7 +21,7 @@ const INSTALL = path.join(REPO, 'scripts', 'install.mjs');
 const NODE = process.execPath;
 const UNITS = ['telemd.socket', 'telemd.path', 'telemd.service', 'hprobe.service', 'hprobe.timer'];
 const MAX_EXPOSURE = 2.5;
-const DEV_ONLY = ['typescript', 'turbo', 'fast-check', '@biomejs', '@types'];
+const DEV_ONLY = ['typescript', 'turbo', 'fast-check', '@biomejs', '@types', 'esbuild', '@esbuild'];
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'telem-'));
 // DESTDIR install for /usr, as a distribution package would be built.
@@ -157,9 +157,11 @@ test('the DESTDIR tree has a launcher per built bin, the units and no developmen
   assert.equal(fs.readlinkSync(path.join(modules, '@telemetrics/telemd')), '../../packages/telemd');
   const shipped = walk(path.join(destdir, 'usr/lib/telemetrics/packages'));
   assert.deepEqual(
-    shipped.filter((p) => /\.(map|tsbuildinfo)$|\.d\.ts$|\.test\./.test(p)),
+    shipped.filter((p) => /(?<!\.mjs)\.map$|\.tsbuildinfo$|\.d\.ts$|\.test\./.test(p)),
     [],
   );
+  // the bundles' source maps ship (stack traces with --enable-source-maps)
+  assert.ok(shipped.some((p) => p.endsWith('/telemd/dist/telemd.mjs.map')));
 });
 
 test('the installed launchers resolve their imports from the production layout', () => {

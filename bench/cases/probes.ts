@@ -65,7 +65,11 @@ async function runHprobe(env: BenchEnv, compileCache = false): Promise<Outcome> 
   );
   return {
     kind: 'ok',
-    metrics: [metric('wall', 'ms', stat.wallMs), metric('peak_rss', 'MiB', stat.peakRssMiB)],
+    metrics: [
+      metric('wall', 'ms', stat.wallMs),
+      metric('cpu', 'ms', stat.cpuMs),
+      metric('peak_rss', 'MiB', stat.peakRssMiB),
+    ],
     notes: [exitNote(stat, frames)],
   };
 }

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type BenchCase, type BenchEnv, metric, type Metric, type Outcome, skip } from '../harness/case.ts';
-import { readMemory } from '../harness/proc-status.ts';
+import { readCpuMs, readMemory } from '../harness/proc-status.ts';
 import { benchFrame, seededRandom } from '../harness/records.ts';
 import { Senders } from '../harness/senders.ts';
 import { sendFrame, sendOn, waitAccepting } from '../harness/socket-wait.ts';
@@ -14,7 +14,11 @@ import { msBetween, Telemd } from '../harness/telemd.ts';
 /** How long the first record may take before it is counted as lost (far above any start-up). */
 const FIRST_RECORD_WAIT_MS = 10_000;
 
-async function runTelemdStartup(env: BenchEnv, activation: 'direct' | 'socket-activate'): Promise<Outcome> {
+async function runTelemdStartup(
+  env: BenchEnv,
+  activation: 'direct' | 'socket-activate',
+  compileCache = false,
+): Promise<Outcome> {
   if (env.unavailable.telemd !== null) return skip(env.unavailable.telemd);
   if (activation === 'socket-activate' && !env.socketActivate) {
     return skip('systemd-socket-activate not found (Debian package systemd)');
@@ -26,15 +30,19 @@ async function runTelemdStartup(env: BenchEnv, activation: 'direct' | 'socket-ac
     root: env.freshDir('tmpfs'),
     server: env.sink.url,
     activation,
+    // one directory per bench run, as systemd's CacheDirectory: the first run fills it
+    ...(compileCache ? { compileCache: path.join(env.workDir, 'compile-cache.telemd') } : {}),
   });
   const accepted = await telemd.waitAccepting(env.caseTimeoutMs);
   if (accepted === null) return skip(`no accepting socket: ${telemd.exitDescription()}`);
+  const cpuAtAccept = readCpuMs(telemd.pid);
   const sentAt = process.hrtime.bigint();
   await sendOn(accepted.socket, benchFrame(0, Math.floor(Date.now() / 1000), seededRandom(3)));
   const metrics: Metric[] = [];
   // under activation the socket belongs to systemd-socket-activate: connect succeeds at once
   if (activation === 'direct') {
     metrics.push(metric('exec_to_accept', 'ms', msBetween(telemd.spawnedAtNs, accepted.atNs)));
+    if (cpuAtAccept !== null) metrics.push(metric('cpu_to_accept', 'ms', cpuAtAccept));
   }
   const notes: string[] = [];
   const state = await env.sink.awaitCount(1, Math.min(env.caseTimeoutMs, FIRST_RECORD_WAIT_MS));
@@ -74,10 +82,12 @@ async function runNodeListen(env: BenchEnv): Promise<Outcome> {
     const deadline = process.hrtime.bigint() + BigInt(env.caseTimeoutMs) * 1_000_000n;
     const accepted = await waitAccepting(socketPath, deadline, () => alive);
     if (accepted === null) return skip('bare node never accepted on its socket');
+    const cpuAtAccept = readCpuMs(child.pid ?? -1);
     accepted.socket.destroy();
     await delay(env.settleMs);
     const memory = readMemory(child.pid ?? -1);
     const metrics = [metric('exec_to_accept', 'ms', msBetween(spawnedAt, accepted.atNs))];
+    if (cpuAtAccept !== null) metrics.push(metric('cpu_to_accept', 'ms', cpuAtAccept));
     if (memory !== null) metrics.push(metric('idle_rss', 'MiB', memory.rssMiB));
     return { kind: 'ok', metrics };
   } finally {
@@ -93,7 +103,11 @@ async function runNodeE0(env: BenchEnv): Promise<Outcome> {
   const stat = await env.runStat.run(process.execPath, ['-e', '0']);
   return {
     kind: 'ok',
-    metrics: [metric('wall', 'ms', stat.wallMs), metric('peak_rss', 'MiB', stat.peakRssMiB)],
+    metrics: [
+      metric('wall', 'ms', stat.wallMs),
+      metric('cpu', 'ms', stat.cpuMs),
+      metric('peak_rss', 'MiB', stat.peakRssMiB),
+    ],
   };
 }
 
@@ -157,6 +171,11 @@ export function startupCases(): BenchCase[] {
         idle_rss: { c: '2.6 MB', target: '<= 1.25x node' },
       },
       run: (env) => runTelemdStartup(env, 'direct'),
+    },
+    {
+      id: 'e.startup.compile-cache',
+      title: 'telemd start, direct, with the compile cache telemd.service gives it',
+      run: (env) => runTelemdStartup(env, 'direct', true),
     },
     {
       id: 'e.startup.socket-activate',

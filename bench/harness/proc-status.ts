@@ -1,5 +1,5 @@
-// Resident memory of a live process from /proc/<pid>/status (Linux only).
-import { readFileSync } from 'node:fs';
+// Resident memory and CPU time of a live process from /proc (Linux only).
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface MemoryStatus {
   /** Current resident set, MiB. */
@@ -24,4 +24,27 @@ export function readMemory(pid: number): MemoryStatus | null {
   const hwm = kib(status, 'VmHWM');
   if (rss === null || hwm === null) return null;
   return { rssMiB: rss / 1024, peakMiB: hwm / 1024 };
+}
+
+/**
+ * CPU time the process has used so far, all threads (V8's compiler and GC helpers included), in ms,
+ * from /proc/<pid>/task/<tid>/schedstat (ns on the CPU). Unlike wall time it barely moves with the
+ * load of a shared machine. null when the process is gone.
+ */
+export function readCpuMs(pid: number): number | null {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return null;
+  }
+  let ns = 0;
+  for (const tid of tids) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended in between: its time is lost, a few microseconds at most
+    }
+  }
+  return ns / 1e6;
 }

@@ -29,7 +29,9 @@ int main(int argc, char **argv) {
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   FILE *f = fopen(argv[1], "w");
   if (f == NULL) return 126;
-  fprintf(f, "%lld %ld %d\n", ns, ru.ru_maxrss, code);
+  long long cpu_us = (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL + ru.ru_utime.tv_usec +
+                     ru.ru_stime.tv_usec;
+  fprintf(f, "%lld %ld %d %lld\n", ns, ru.ru_maxrss, code, cpu_us);
   fclose(f);
   return 0;
 }

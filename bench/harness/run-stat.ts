@@ -10,6 +10,8 @@ import path from 'node:path';
 export interface RunStat {
   readonly wallMs: number;
   readonly peakRssMiB: number;
+  /** User + system CPU time of the command (all threads), ms: barely moves with machine load. */
+  readonly cpuMs: number;
   readonly exitCode: number;
   readonly stderr: string;
 }
@@ -42,11 +44,12 @@ export function buildRunStat(workDir: string): RunStatTool | string {
       });
       const [code] = (await once(child, 'exit')) as [number | null];
       if (code !== 0) throw new Error(`run-stat failed (exit ${code}): ${stderr.trim()}`);
-      const [ns, maxrss, status] = readFileSync(out, 'utf8').trim().split(' ').map(Number);
+      const [ns, maxrss, status, cpuUs] = readFileSync(out, 'utf8').trim().split(' ').map(Number);
       rmSync(out, { force: true });
       return {
         wallMs: (ns ?? Number.NaN) / 1e6,
         peakRssMiB: (maxrss ?? Number.NaN) / 1024,
+        cpuMs: (cpuUs ?? Number.NaN) / 1000,
         exitCode: status ?? -1,
         stderr,
       };

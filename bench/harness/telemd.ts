@@ -12,10 +12,10 @@ import { benchConfigText } from './telemd-config.ts';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export const TOOLS = {
-  telemd: path.join(REPO_ROOT, 'packages/telemd/dist/main.js'),
-  hprobe: path.join(REPO_ROOT, 'packages/hprobe/dist/main.js'),
+  telemd: path.join(REPO_ROOT, 'packages/telemd/dist/telemd.mjs'),
+  hprobe: path.join(REPO_ROOT, 'packages/hprobe/dist/hprobe.mjs'),
   reference: fileURLToPath(new URL('./reference-daemon.ts', import.meta.url)),
-  crashprobe: path.join(REPO_ROOT, 'packages/crashprobe/dist/main.js'),
+  crashprobe: path.join(REPO_ROOT, 'packages/crashprobe/dist/crashprobe.mjs'),
 } as const;
 
 /** null when the tool looks real, else why the cases that need it are skipped. */
@@ -34,7 +34,7 @@ export function hasSocketActivate(): boolean {
 }
 
 export interface TelemdOptions {
-  /** The daemon's entry point: telemd's dist/main.js, or the reference daemon. */
+  /** The daemon's entry point: telemd's dist/telemd.mjs (the bundle), or the reference daemon. */
   readonly main: string;
   /** Extra node options for the daemon, e.g. --cpu-prof. */
   readonly nodeArgs?: readonly string[];
@@ -43,6 +43,8 @@ export interface TelemdOptions {
   readonly server: string;
   readonly activation?: 'direct' | 'socket-activate';
   readonly extra?: Readonly<Record<string, string>>;
+  /** V8 compile cache directory (NODE_COMPILE_CACHE), as telemd.service sets one. */
+  readonly compileCache?: string;
 }
 
 export function countSpooled(spoolDir: string): number {
@@ -120,7 +122,11 @@ export class Telemd {
         ? ['systemd-socket-activate', ['-l', paths.socket, ...daemonArgv]]
         : [process.execPath, daemonArgv.slice(1)];
     const spawnedAtNs = process.hrtime.bigint();
-    const child = spawn(command as string, args as string[], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const env =
+      options.compileCache === undefined
+        ? process.env
+        : { ...process.env, NODE_COMPILE_CACHE: options.compileCache };
+    const child = spawn(command as string, args as string[], { stdio: ['ignore', 'ignore', 'pipe'], env });
     return new Telemd(child, spawnedAtNs, paths);
   }
 

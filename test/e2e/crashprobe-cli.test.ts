@@ -18,7 +18,7 @@ import { type FrameListener, listenForFrames } from '../helpers/frame-listener.t
 import { type BinResult, runBin } from '../helpers/run-bin.ts';
 import { readVector, vectorPath } from '../helpers/vectors.ts';
 
-const MAIN = fileURLToPath(new URL('../../packages/crashprobe/dist/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../packages/crashprobe/dist/crashprobe.mjs', import.meta.url));
 
 let dir = '';
 let core = new Uint8Array(0);

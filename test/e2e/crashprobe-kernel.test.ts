@@ -16,7 +16,7 @@ import { decodeFrame } from '@telemetrics/libtelemetry/wire';
 import { type FrameListener, listenForFrames } from '../helpers/frame-listener.ts';
 
 const PATTERN = '/proc/sys/kernel/core_pattern';
-const MAIN = fileURLToPath(new URL('../../packages/crashprobe/dist/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../packages/crashprobe/dist/crashprobe.mjs', import.meta.url));
 
 function skipReason(): string | undefined {
   if (process.geteuid?.() !== 0) return 'not root';

@@ -21,7 +21,7 @@ const INSTALL = path.join(REPO, 'scripts', 'install.mjs');
 const NODE = process.execPath;
 const UNITS = ['telemd.socket', 'telemd.path', 'telemd.service', 'hprobe.service', 'hprobe.timer'];
 const MAX_EXPOSURE = 2.5;
-const DEV_ONLY = ['typescript', 'turbo', 'fast-check', '@biomejs', '@types'];
+const DEV_ONLY = ['typescript', 'turbo', 'fast-check', '@biomejs', '@types', 'esbuild', '@esbuild'];
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'telem-'));
 // DESTDIR install for /usr, as a distribution package would be built.
@@ -115,7 +115,7 @@ test('the DESTDIR tree has a launcher per built bin, the units and no developmen
     // exec, so that the PID (LISTEN_PID) stays node's.
     assert.match(
       text,
-      new RegExp(`\\nexec '${NODE}' '/usr/lib/telemetrics/packages/[a-z-]+/dist/[^']+\\.js' "\\$@"\\n$`),
+      new RegExp(`\\nexec '${NODE}' '/usr/lib/telemetrics/packages/[a-z-]+/dist/[^']+\\.mjs' "\\$@"\\n$`),
     );
   }
   for (const unit of UNITS) {
@@ -126,7 +126,7 @@ test('the DESTDIR tree has a launcher per built bin, the units and no developmen
   const service = fs.readFileSync(path.join(destdir, 'usr/lib/systemd/system/telemd.service'), 'utf8');
   assert.match(
     service,
-    new RegExp(`^ExecStart=${NODE} /usr/lib/telemetrics/packages/telemd/dist/main\\.js$`, 'm'),
+    new RegExp(`^ExecStart=${NODE} /usr/lib/telemetrics/packages/telemd/dist/telemd\\.mjs$`, 'm'),
   );
   assert.match(service, /^User=telemetry$/m);
   assert.match(
@@ -157,9 +157,11 @@ test('the DESTDIR tree has a launcher per built bin, the units and no developmen
   assert.equal(fs.readlinkSync(path.join(modules, '@telemetrics/telemd')), '../../packages/telemd');
   const shipped = walk(path.join(destdir, 'usr/lib/telemetrics/packages'));
   assert.deepEqual(
-    shipped.filter((p) => /\.(map|tsbuildinfo)$|\.d\.ts$|\.test\./.test(p)),
+    shipped.filter((p) => /(?<!\.mjs)\.map$|\.tsbuildinfo$|\.d\.ts$|\.test\./.test(p)),
     [],
   );
+  // the bundles' source maps ship (stack traces with --enable-source-maps)
+  assert.ok(shipped.some((p) => p.endsWith('/telemd/dist/telemd.mjs.map')));
 });
 
 test('the installed launchers resolve their imports from the production layout', () => {

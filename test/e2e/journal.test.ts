@@ -11,7 +11,7 @@ import { binPath, runBin } from '../helpers/run-bin.ts';
 import { runTelemctl } from '../helpers/telemctl.ts';
 import { spawnTelemd } from '../helpers/telemd.ts';
 
-const HPROBE = binPath('packages/hprobe/dist/main.js');
+const HPROBE = binPath('packages/hprobe/dist/hprobe.mjs');
 
 /** Polls the journal file (telemd writes it after the collector answered) until it has `n` entries. */
 async function journalEntries(file: string, n: number, timeoutMs = 10_000) {

@@ -15,8 +15,8 @@ import { binPath, runBin } from '../helpers/run-bin.ts';
 import { CAPTURE_MACHINE, writeFakeMachine } from '../helpers/fake-machine.ts';
 import { readVector, vectorPath } from '../helpers/vectors.ts';
 
-const HPROBE = binPath('packages/hprobe/dist/main.js');
-const RECORD_GEN = binPath('packages/libtelemetry/dist/bin/telem-record-gen.js');
+const HPROBE = binPath('packages/hprobe/dist/hprobe.mjs');
+const RECORD_GEN = binPath('packages/libtelemetry/dist/bin/telem-record-gen.mjs');
 const NOT_OPTED_IN = "Unable to send record. Make sure to opt-in to telemetry first 'telemctl opt-in'\n";
 
 const dir = mkdtempSync(join(tmpdir(), 'telem-'));

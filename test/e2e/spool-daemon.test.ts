@@ -18,7 +18,7 @@ import { tempDir } from '../helpers/spool.ts';
 import { readVector, VECTORS_DIR } from '../helpers/vectors.ts';
 
 const CHILD = fileURLToPath(new URL('../fixtures/telemd-child.ts', import.meta.url));
-const TELEMD_BIN = fileURLToPath(new URL('../../packages/telemd/dist/main.js', import.meta.url));
+const TELEMD_BIN = fileURLToPath(new URL('../../packages/telemd/dist/telemd.mjs', import.meta.url));
 const template = (() => {
   const f = decodeFrame(readVector('socket/v2.4.3-hprobe.bin'));
   assert.ok(f.ok);
@@ -49,7 +49,7 @@ interface Telemd {
 }
 
 /**
- * `bin`: the built telemd (dist/main.js -f <ini>), ready when it logs "telemd
+ * `bin`: the built telemd (dist/telemd.mjs -f <ini>), ready when it logs "telemd
  * started". `child`: the fixture, which also reports each record whose
  * accept() resolved; the kill -9 test needs that to know what telemd owned.
  */

@@ -84,7 +84,7 @@ test('the checker does catch a refused call (nice calls setpriority, in @resourc
 test('telemd itself, receiving and delivering a record, makes no call that telemd.service refuses', async (t) => {
   const why = unavailable();
   if (why) return t.skip(why);
-  const main = path.join(REPO, 'packages/telemd/dist/main.js');
+  const main = path.join(REPO, 'packages/telemd/dist/telemd.mjs');
   const version = spawnSync(NODE, [main, '--version'], { encoding: 'utf8', timeout: 20_000 });
   if (version.status !== 0) {
     return t.skip(`telemd is not functional on this branch yet: --version exited ${version.status}`);
@@ -173,7 +173,7 @@ test('run-confined.sh leaves only the given directories writable, as uid 65534 w
 test('telemd, socket-activated inside run-confined.sh, delivers and exits when idle', async (t) => {
   const why = cannotConfine();
   if (why) return t.skip(why);
-  const main = path.join(REPO, 'packages/telemd/dist/main.js');
+  const main = path.join(REPO, 'packages/telemd/dist/telemd.mjs');
   const version = spawnSync(NODE, [main, '--version'], { encoding: 'utf8', timeout: 20_000 });
   if (version.status !== 0) {
     return t.skip(`telemd is not functional on this branch yet: --version exited ${version.status}`);

@@ -172,8 +172,8 @@ test('usage: --help, --version, unknown option, bad config file', async () => {
   assert.match(missing.stderr, /^<3>.*not found/m);
 });
 
-const RECORD_GEN = binPath('packages/libtelemetry/dist/bin/telem-record-gen.js');
-const HPROBE = binPath('packages/hprobe/dist/main.js');
+const RECORD_GEN = binPath('packages/libtelemetry/dist/bin/telem-record-gen.mjs');
+const HPROBE = binPath('packages/hprobe/dist/hprobe.mjs');
 
 for (const api of ['v2', 'v3'] as const) {
   test(`telem-record-gen and hprobe -> telemd -> collector (${api}): every header and the exact payload`, async () => {

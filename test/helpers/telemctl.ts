@@ -1,8 +1,10 @@
-// Runs the built telemctl (packages/telemctl/dist/main.js) as a real child process.
+// Runs the built telemctl (packages/telemctl/dist/telemctl.mjs) as a real child process.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const TELEMCTL_MAIN = fileURLToPath(new URL('../../packages/telemctl/dist/main.js', import.meta.url));
+export const TELEMCTL_MAIN = fileURLToPath(
+  new URL('../../packages/telemctl/dist/telemctl.mjs', import.meta.url),
+);
 
 export interface RunResult {
   readonly code: number | null;

@@ -4,7 +4,7 @@
 //   await sendFrame(d.socketPath, readVector('socket/v2.4.3-hprobe.bin'));
 //   const [record] = await d.nextAccepted(1);
 //
-//   await using p = await spawnTelemd({ server: collector.v2Url });       // built dist/main.js
+//   await using p = await spawnTelemd({ server: collector.v2Url });       // built dist/telemd.mjs
 //   await p.waitForLog(/telemd started/);
 //
 // Every instance gets a fresh temp dir holding its socket, machine id,
@@ -22,7 +22,7 @@ import type { TelemRecord } from '../../packages/telemd/src/record.ts';
 import { createDirectPipeline } from '../../packages/telemd/src/pipeline.ts';
 import { binPath } from './run-bin.ts';
 
-export const TELEMD_MAIN = binPath('packages/telemd/dist/main.js');
+export const TELEMD_MAIN = binPath('packages/telemd/dist/telemd.mjs');
 
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'telem-'));

@@ -22,7 +22,7 @@ import { gunzipSync } from 'node:zlib';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../../..');
-const MAIN = path.join(repo, 'packages/crashprobe/dist/main.js');
+const MAIN = path.join(repo, 'packages/crashprobe/dist/crashprobe.mjs');
 const runs = Number(process.argv[2] ?? 5);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'telem-'));
 chmodSync(dir, 0o755);

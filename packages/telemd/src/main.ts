@@ -2,12 +2,17 @@
 // telemd entry point: argv + config -> daemon, signals, exit code. The only
 // module that reads argv and the environment or sets process.exitCode.
 import { readFileSync } from 'node:fs';
+import { flushCompileCache } from 'node:module';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, type TelemetryConfig } from '@telemetrics/libtelemetry/config';
 import { createStderrLogger, type Logger, type LogLevel, LogLevels } from '@telemetrics/libtelemetry/log';
 import { type Daemon, startDaemon } from './daemon.ts';
 import { socketActivationFd } from './intake/listen.ts';
+
+// With NODE_COMPILE_CACHE (telemd.service sets it) node writes the cache only at exit, which a
+// killed daemon never reaches: write it once started too. A no-op without a cache or when unchanged.
+setTimeout(() => flushCompileCache(), 2000).unref();
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }

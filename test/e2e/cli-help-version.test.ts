@@ -12,16 +12,16 @@ import { TELEMD_MAIN } from '../helpers/telemd.ts';
 const TOOLS = [
   { name: 'telemd', main: TELEMD_MAIN, pkg: 'packages/telemd', usageExit: 1 },
   { name: 'telemctl', main: TELEMCTL_MAIN, pkg: 'packages/telemctl', usageExit: 2 },
-  { name: 'hprobe', main: binPath('packages/hprobe/dist/main.js'), pkg: 'packages/hprobe', usageExit: 1 },
+  { name: 'hprobe', main: binPath('packages/hprobe/dist/hprobe.mjs'), pkg: 'packages/hprobe', usageExit: 1 },
   {
     name: 'telem-record-gen',
-    main: binPath('packages/libtelemetry/dist/bin/telem-record-gen.js'),
+    main: binPath('packages/libtelemetry/dist/bin/telem-record-gen.mjs'),
     pkg: 'packages/libtelemetry',
     usageExit: 2,
   },
   {
     name: 'crashprobe',
-    main: binPath('packages/crashprobe/dist/main.js'),
+    main: binPath('packages/crashprobe/dist/crashprobe.mjs'),
     pkg: 'packages/crashprobe',
     usageExit: 2,
   },

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { decodeSpoolFile } from '@telemetrics/libtelemetry/wire';
 import { createSpoolStore } from '../../packages/telemd/src/spool/store.ts';
 import { idOf, tempDir } from '../helpers/spool.ts';
+import { mulberry32, seedFromEnv } from '../helpers/prng.ts';
 
 const WRITER = fileURLToPath(new URL('../fixtures/spool-writer.ts', import.meta.url));
 
@@ -39,13 +40,9 @@ async function runAndKill(dir: string, start: number, killAfterLines: number): P
 
 test('kill -9 while writing the spool, 20 times: all acknowledged records complete, no half files', async () => {
   using tmp = tempDir();
-  const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
-  console.log(`spool crash seed=${seed}`);
-  let state = seed || 1;
-  const rand = () => {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    return state / 2 ** 31;
-  };
+  const seed = seedFromEnv();
+  console.log(`spool crash seed=${seed} (TELEM_FC_SEED=${seed} to replay)`);
+  const rand = mulberry32(seed);
   const acked = new Set<number>();
   let start = 0;
   let tempsSeen = 0;

@@ -16,6 +16,7 @@ import { decodeFrame, decodeSpoolFile, encodeFrame } from '@telemetrics/libtelem
 import { type Collector, startCollector } from '../helpers/collector.ts';
 import { tempDir } from '../helpers/spool.ts';
 import { readVector, VECTORS_DIR } from '../helpers/vectors.ts';
+import { mulberry32, seedFromEnv } from '../helpers/prng.ts';
 
 const CHILD = fileURLToPath(new URL('../fixtures/telemd-child.ts', import.meta.url));
 const TELEMD_BIN = fileURLToPath(new URL('../../packages/telemd/dist/telemd.mjs', import.meta.url));
@@ -291,13 +292,9 @@ test('kill -9 telemd mid-stream, 6 times, and restart: every accepted record is 
   await using collector = await startCollector();
   const config = writeConfig(tmp.dir, collector);
   const accepted = new Set<string>();
-  const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
-  console.log(`telemd kill -9 seed=${seed}`);
-  let state = seed || 1;
-  const rand = () => {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    return state / 2 ** 31;
-  };
+  const seed = seedFromEnv();
+  console.log(`telemd kill -9 seed=${seed} (TELEM_FC_SEED=${seed} to replay)`);
+  const rand = mulberry32(seed);
   let n = 1000;
   const logs: string[] = [];
   for (let round = 0; round < 6; round++) {

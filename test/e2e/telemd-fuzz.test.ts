@@ -9,10 +9,9 @@ import { test } from 'node:test';
 import { decodeFrame, encodeFrame } from '@telemetrics/libtelemetry/wire';
 import { sendFrame, startTestDaemon } from '../helpers/telemd.ts';
 import { readVector } from '../helpers/vectors.ts';
-import { mulberry32 as prng } from '../helpers/prng.ts';
+import { mulberry32 as prng, seedFromEnv } from '../helpers/prng.ts';
 
-// biome-ignore lint/suspicious/noUndeclaredEnvVars: tests do not run as turbo tasks; the seed only replays a run.
-const SEED = Number(process.env['TELEM_FC_SEED'] ?? Date.now() % 2 ** 31);
+const SEED = seedFromEnv();
 // biome-ignore lint/suspicious/noUndeclaredEnvVars: a local knob for longer runs, not a build input.
 const FRAMES = Number(process.env['TELEM_FUZZ_FRAMES'] ?? 100_000);
 const LANES = 32;

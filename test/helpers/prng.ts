@@ -12,3 +12,12 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * The seed of a seeded test: TELEM_FC_SEED (FC_SEED, the older name, too) to replay a run,
+ * else a fresh one. The caller prints it, so a failure can be replayed.
+ */
+export function seedFromEnv(): number {
+  const given = process.env['TELEM_FC_SEED'] ?? process.env['FC_SEED'];
+  return given !== undefined ? Number(given) : Date.now() % 2 ** 31;
+}

@@ -15,7 +15,14 @@ import { type CaseResult, checkTargets, formatTable, jsonLine, resultRows } from
 import { compileC } from './harness/compile-c.ts';
 import { buildRunStat } from './harness/run-stat.ts';
 import { Sink } from './harness/sink.ts';
-import { hasSocketActivate, killAllDaemons, REPO_ROOT, TOOLS, toolUnavailable } from './harness/telemd.ts';
+import {
+  hasSocketActivate,
+  killAllDaemons,
+  REPO_ROOT,
+  TELEMD_NODE_FLAGS,
+  TOOLS,
+  toolUnavailable,
+} from './harness/telemd.ts';
 
 const HELP = `usage: node bench/run.ts [--quick] [--runs N] [--only PREFIX[,PREFIX...]] [--results FILE]
 
@@ -133,8 +140,11 @@ async function main(): Promise<number> {
     runStat: buildRunStat(workDir),
     cSenderExe: cSender === null ? null : 'exe' in cSender ? cSender.exe : null,
     daemonMain,
-    daemonNodeArgs:
-      values.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.profile)],
+    // telemd runs with the node flags it is installed with (telemd.service, the launcher).
+    daemonNodeArgs: [
+      ...(daemon === 'telemd' ? TELEMD_NODE_FLAGS : []),
+      ...(values.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.profile)]),
+    ],
     unavailable: {
       telemd: daemon === 'reference' ? null : toolUnavailable(daemonMain),
       hprobe: toolUnavailable(TOOLS.hprobe),

@@ -280,6 +280,14 @@ function shellQuote(s) {
   return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
+/** Node flags a tool runs with, from its package.json ("telemetrics": { "nodeFlags": [...] }). */
+function nodeFlags(json) {
+  const flags = json.telemetrics?.nodeFlags ?? [];
+  for (const f of flags)
+    if (!/^--[a-z0-9-]+(=[A-Za-z0-9._-]+)?$/.test(f)) throw new Error(`bad node flag ${f}`);
+  return flags;
+}
+
 function renderTemplate(text, subst) {
   return text.replace(/@([A-Z]+)@/g, (whole, key) => {
     const value = subst[key];
@@ -429,7 +437,7 @@ function install(destdir, dirs, node) {
       const launcher =
         `#!/bin/sh\n# ${name}: installed by telemetrics scripts/install.mjs. exec keeps the PID, so\n` +
         `# a socket handed over by systemd (LISTEN_PID) still belongs to node.\n` +
-        `exec ${shellQuote(node)} ${shellQuote(script)} "$@"\n`;
+        `exec ${[node, ...nodeFlags(p.json), script].map(shellQuote).join(' ')} "$@"\n`;
       m.write(path.join(dirs.bindir, name), launcher, 0o755);
       bins.push({ name, script, description: p.json.description });
     }
@@ -439,6 +447,7 @@ function install(destdir, dirs, node) {
     BINDIR: dirs.bindir,
     PKGLIBDIR: dirs.pkglibdir,
     NODE: node,
+    TELEMDFLAGS: nodeFlags(packages.find((p) => p.json.name === '@telemetrics/telemd')?.json ?? {}).join(' '),
     SYSCONFDIR: dirs.sysconfdir,
     LOCALSTATEDIR: dirs.localstatedir,
   };

@@ -2,7 +2,7 @@
 // memory, stop. Also the "is this tool still a stub" check every case runs first.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readMemory, type MemoryStatus } from './proc-status.ts';
@@ -17,6 +17,14 @@ export const TOOLS = {
   reference: fileURLToPath(new URL('./reference-daemon.ts', import.meta.url)),
   crashprobe: path.join(REPO_ROOT, 'packages/crashprobe/dist/crashprobe.mjs'),
 } as const;
+
+/** The node flags telemd is installed with (packages/telemd/package.json "telemetrics.nodeFlags"). */
+export const TELEMD_NODE_FLAGS: readonly string[] =
+  (
+    JSON.parse(readFileSync(path.join(REPO_ROOT, 'packages/telemd/package.json'), 'utf8')) as {
+      telemetrics?: { nodeFlags?: string[] };
+    }
+  ).telemetrics?.nodeFlags ?? [];
 
 /** null when the tool looks real, else why the cases that need it are skipped. */
 export function toolUnavailable(mainJs: string): string | null {

@@ -115,9 +115,18 @@ test('the DESTDIR tree has a launcher per built bin, the units and no developmen
     // exec, so that the PID (LISTEN_PID) stays node's.
     assert.match(
       text,
-      new RegExp(`\\nexec '${NODE}' '/usr/lib/telemetrics/packages/[a-z-]+/dist/[^']+\\.mjs' "\\$@"\\n$`),
+      new RegExp(
+        `\\nexec '${NODE}'( '--[a-z0-9-]+(=[^']+)?')* '/usr/lib/telemetrics/packages/[a-z-]+/dist/[^']+\\.mjs' "\\$@"\\n$`,
+      ),
     );
   }
+  // telemd runs with its package's node flags (a small young generation: peak RSS) however it is started.
+  assert.match(
+    fs.readFileSync(path.join(destdir, 'usr', 'bin', 'telemd'), 'utf8'),
+    new RegExp(
+      `\\nexec '${NODE}' '--max-semi-space-size=2' '/usr/lib/telemetrics/packages/telemd/dist/telemd\\.mjs'`,
+    ),
+  );
   for (const unit of UNITS) {
     const text = fs.readFileSync(path.join(destdir, 'usr/lib/systemd/system', unit), 'utf8');
     assert.doesNotMatch(text, /@[A-Z]+@/, `${unit} has an unrendered placeholder`);
@@ -126,7 +135,10 @@ test('the DESTDIR tree has a launcher per built bin, the units and no developmen
   const service = fs.readFileSync(path.join(destdir, 'usr/lib/systemd/system/telemd.service'), 'utf8');
   assert.match(
     service,
-    new RegExp(`^ExecStart=${NODE} /usr/lib/telemetrics/packages/telemd/dist/telemd\\.mjs$`, 'm'),
+    new RegExp(
+      `^ExecStart=${NODE} --max-semi-space-size=2 /usr/lib/telemetrics/packages/telemd/dist/telemd\\.mjs$`,
+      'm',
+    ),
   );
   assert.match(service, /^User=telemetry$/m);
   assert.match(

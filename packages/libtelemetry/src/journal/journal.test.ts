@@ -239,6 +239,38 @@ test('concurrent appends are serialized into whole lines', async (t) => {
   assert.equal(skipped, 0);
 });
 
+test('a burst of appends is written in call order, bad ones refused alone, pruned as one journal', async (t) => {
+  const dir = tempDir(t);
+  const { bootIdFile, file } = setup(dir);
+  await using journal = await openJournal({ path: file, bootIdFile });
+  // 200 appends issued at once share write+fdatasync batches; every 10th is invalid.
+  const eventId = (i: number) => i.toString(16).padStart(32, '0');
+  const results = await Promise.all(
+    Array.from({ length: 200 }, (_, i) =>
+      journal.append({ classification: i % 10 === 9 ? 'no-slashes' : 'a/b/c', eventId: eventId(i) }),
+    ),
+  );
+  results.forEach((r, i) => {
+    assert.equal(r.ok, i % 10 !== 9, `append ${i}`);
+    if (!r.ok) assert.equal(r.code, 'TELEM_INVALID_CLASSIFICATION');
+  });
+  const { lines, partialTail } = splitJournalLines(fs.readFileSync(file, 'latin1'));
+  assert.equal(partialTail, '');
+  assert.ok(lines.length >= 100 && lines.length <= 150, `${lines.length} lines after pruning`);
+  assert.equal(journal.count, lines.length);
+  const entries = lines.map((line) => {
+    const entry = parseJournalLine(line);
+    assert.ok(entry, line);
+    return entry;
+  });
+  // The newest valid appends are the ones kept, in the order they were made.
+  const valid = Array.from({ length: 200 }, (_, i) => i).filter((i) => i % 10 !== 9);
+  assert.deepEqual(
+    entries.map((e) => e.eventId),
+    valid.slice(-entries.length).map(eventId),
+  );
+});
+
 test('sweep removes orphaned payloads and crash temp files, nothing else', async (t) => {
   const dir = tempDir(t);
   const retention = createRetention({ dir });

@@ -27,6 +27,7 @@ import type { RecordFateJournal } from '../journal/journal-hook.ts';
 import type { Metrics } from '../metrics.ts';
 import type { TelemRecord } from '../record.ts';
 import { type Quarantine, quarantineEntry } from './quarantine.ts';
+import { dropRateLimited, rejectPermanently } from './record-fates.ts';
 import type { SpoolEntry, SpoolStore } from './store.ts';
 
 export const DEFAULT_MAX_PER_PASS = 500;
@@ -209,12 +210,7 @@ export function createDrainer(options: DrainerOptions): Drainer {
             from: 'spool',
           });
         } else if (outcome.kind === 'permanent') {
-          await quarantineEntry(options, entry.name, {
-            reason: 'permanent',
-            detail: outcome.reason,
-            status: outcome.status,
-          });
-          void options.journal?.recordDropped(record, `rejected_${outcome.status}`);
+          await rejectPermanently(options, entry.name, record, outcome);
         } else if (stop !== 'retryable' && !closed) {
           // The first retryable failure backs off once; the others in flight share it.
           stop = 'retryable';
@@ -284,13 +280,7 @@ export function createDrainer(options: DrainerOptions): Drainer {
           const verdict = limiter.acquire(read.bytes);
           if (!verdict.ok) {
             if (options.strategy === 'drop') {
-              await store.remove(entry.name);
-              metrics.dropped('rate_limited', { name: entry.name, limit: verdict.limit });
-              void options.journal?.recordDropped(read.record, 'rate_limited');
-              logger.log('notice', 'record dropped by rate limit', {
-                name: entry.name,
-                limit: verdict.limit,
-              });
+              await dropRateLimited(options, entry.name, read.record, verdict.limit);
               continue;
             }
             schedule(

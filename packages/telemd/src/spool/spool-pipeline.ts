@@ -23,7 +23,8 @@ import type { Metrics } from '../metrics.ts';
 import type { Pipeline } from '../pipeline.ts';
 import type { TelemRecord } from '../record.ts';
 import type { Drainer } from './drain.ts';
-import { type Quarantine, quarantineEntry } from './quarantine.ts';
+import type { Quarantine } from './quarantine.ts';
+import { dropRateLimited, rejectPermanently } from './record-fates.ts';
 import type { SpoolEntry, SpoolStore } from './store.ts';
 
 /** Direct first attempts running at once; beyond that records wait for the drainer (deliver/sink.ts). */
@@ -77,13 +78,7 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
       const verdict = limiter.acquire(entry.bytes);
       if (!verdict.ok) {
         if (options.strategy === 'drop') {
-          await store.remove(entry.name);
-          metrics.dropped('rate_limited', { name: entry.name, limit: verdict.limit });
-          void options.journal?.recordDropped(record, 'rate_limited');
-          logger.log('notice', 'record dropped by rate limit', {
-            classification: record.headers.classification,
-            limit: verdict.limit,
-          });
+          await dropRateLimited(options, entry.name, record, verdict.limit);
         } else {
           keep(record, entry, 'rate_limited');
         }
@@ -96,12 +91,7 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
         metrics.inc('delivered', { record, name: entry.name, status: outcome.status, from: 'direct' });
         drainer.reportSuccess();
       } else if (outcome.kind === 'permanent') {
-        await quarantineEntry(options, entry.name, {
-          reason: 'permanent',
-          detail: outcome.reason,
-          status: outcome.status,
-        });
-        void options.journal?.recordDropped(record, `rejected_${outcome.status}`);
+        await rejectPermanently(options, entry.name, record, outcome);
       } else {
         keep(record, entry, 'retryable');
         drainer.reportFailure(outcome);

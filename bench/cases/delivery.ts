@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type BenchCase, type BenchEnv, metric, type Outcome, skip } from '../harness/case.ts';
 import { cSpoolFile, cSpoolName, seededRandom } from '../harness/records.ts';
-import { msBetween, Telemd } from '../harness/telemd.ts';
+import { msBetween, startDaemonUnderTest, Telemd } from '../harness/telemd.ts';
 
 function writeCSpool(spoolDir: string, count: number, seed: number): void {
   const random = seededRandom(seed);
@@ -22,9 +22,7 @@ async function runDelivery(env: BenchEnv): Promise<Outcome> {
   const layout = Telemd.layout({ root, server: env.sink.url });
   writeCSpool(layout.spool, total, 42);
   await env.sink.reset();
-  await using telemd = Telemd.start({
-    main: env.daemonMain,
-    nodeArgs: env.daemonNodeArgs,
+  await using telemd = startDaemonUnderTest(env, {
     root,
     server: env.sink.url,
   });

@@ -5,7 +5,7 @@ import { pollUntil } from '../harness/poll.ts';
 import { refusedUrl } from '../harness/refused-url.ts';
 import { Senders } from '../harness/senders.ts';
 import { warmUp } from '../harness/warm-up.ts';
-import { countSpooled, msBetween, Telemd } from '../harness/telemd.ts';
+import { countSpooled, msBetween, startDaemonUnderTest } from '../harness/telemd.ts';
 
 export function intakeRecords(env: BenchEnv, kind: TempKind): number {
   if (env.quick) return 200;
@@ -16,9 +16,7 @@ export function intakeRecords(env: BenchEnv, kind: TempKind): number {
 async function runIntake(env: BenchEnv, kind: TempKind, senderCount: number): Promise<Outcome> {
   if (env.unavailable.telemd !== null) return skip(env.unavailable.telemd);
   const total = intakeRecords(env, kind);
-  await using telemd = Telemd.start({
-    main: env.daemonMain,
-    nodeArgs: env.daemonNodeArgs,
+  await using telemd = startDaemonUnderTest(env, {
     root: env.freshDir(kind),
     server: await refusedUrl(),
   });

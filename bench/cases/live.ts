@@ -1,16 +1,14 @@
 // (c) live end to end: sender processes -> telemd -> sink, until every record has arrived.
 import { type BenchCase, type BenchEnv, metric, type Outcome, skip } from '../harness/case.ts';
 import { Senders } from '../harness/senders.ts';
-import { countSpooled, msBetween, Telemd } from '../harness/telemd.ts';
+import { countSpooled, msBetween, startDaemonUnderTest } from '../harness/telemd.ts';
 import { warmUp } from '../harness/warm-up.ts';
 
 async function runLive(env: BenchEnv, senderCount: number): Promise<Outcome> {
   if (env.unavailable.telemd !== null) return skip(env.unavailable.telemd);
   const total = env.quick ? 100 : 5_000;
   await env.sink.reset();
-  await using telemd = Telemd.start({
-    main: env.daemonMain,
-    nodeArgs: env.daemonNodeArgs,
+  await using telemd = startDaemonUnderTest(env, {
     root: env.freshDir('tmpfs'),
     server: env.sink.url,
   });

@@ -9,7 +9,7 @@ import { readCpuMs, readMemory } from '../harness/proc-status.ts';
 import { benchFrame, seededRandom } from '../harness/records.ts';
 import { Senders } from '../harness/senders.ts';
 import { sendFrame, sendOn, waitAccepting } from '../harness/socket-wait.ts';
-import { msBetween, Telemd } from '../harness/telemd.ts';
+import { msBetween, startDaemonUnderTest } from '../harness/telemd.ts';
 
 /** How long the first record may take before it is counted as lost (far above any start-up). */
 const FIRST_RECORD_WAIT_MS = 10_000;
@@ -24,9 +24,7 @@ async function runTelemdStartup(
     return skip('systemd-socket-activate not found (Debian package systemd)');
   }
   await env.sink.reset();
-  await using telemd = Telemd.start({
-    main: env.daemonMain,
-    nodeArgs: env.daemonNodeArgs,
+  await using telemd = startDaemonUnderTest(env, {
     root: env.freshDir('tmpfs'),
     server: env.sink.url,
     activation,

@@ -55,6 +55,14 @@ export interface TelemdOptions {
   readonly compileCache?: string;
 }
 
+/** The daemon of this bench run (`--daemon`), started with the node flags it is installed with. */
+export function startDaemonUnderTest(
+  env: { readonly daemonMain: string; readonly daemonNodeArgs: readonly string[] },
+  options: Omit<TelemdOptions, 'main' | 'nodeArgs'>,
+): Telemd {
+  return Telemd.start({ main: env.daemonMain, nodeArgs: env.daemonNodeArgs, ...options });
+}
+
 export function countSpooled(spoolDir: string): number {
   let n = 0;
   for (const entry of readdirSync(spoolDir, { withFileTypes: true })) {

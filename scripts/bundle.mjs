@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles a tool's entry point into ONE file (a package's build step, after tsc -b):
 //
-//   node ../../scripts/bundle.mjs src/main.ts dist/telemd.js   (run in the package directory)
+//   node ../../scripts/bundle.mjs src/main.ts dist/telemd.mjs  (run in the package directory)
 //
 // Why (README, "Start-up and memory"): node resolves, reads, compiles and links every module of
 // an ES module graph one by one, about 70 for telemd; one file skips all of that. The Node
@@ -9,14 +9,27 @@
 // builds a facade that reads every export, and getters such as fs.promises or crypto.webcrypto
 // load and compile modules telemd never uses (~3 MiB RSS and milliseconds for each).
 //
+// A dynamic import() becomes a chunk of its own (dist/chunks/), read only when the code runs:
+// telemd's delivery stack (undici, ~450 kB) is not even parsed before the first delivery, and the
+// daemon's second stage is loaded after its socket listens (telemd/src/main.ts).
+//
+// Two cuts in undici, which telemd bundles (README, "Start-up and memory"):
+// - `esbuildDetection` defined: undici's own switch for bundlers (Node core sets it when it
+//   embeds undici) leaves out the experimental Milo parser; llhttp stays the HTTP/1.1 parser.
+// - its HTTP/2 client is replaced by a module that throws: telemd never sets allowH2, so ALPN
+//   never picks h2, but undici's client.js requires client-h2.js, which requires node:http2 at
+//   load, and node:http2 brings tls and crypto: 12 MiB and 20 ms of CPU on the first delivery.
+//
 // Deterministic: the same sources give the same bytes (no timestamps, sorted inputs by esbuild).
 // tsc -b stays the type checker and still emits dist/ for the packages' exports and the tests.
+import { rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import path from 'node:path';
 import { build } from 'esbuild';
 
 const [entry, outfile, ...rest] = process.argv.slice(2);
-if (entry === undefined || outfile === undefined || rest.length > 0) {
-  process.stderr.write('usage: node scripts/bundle.mjs ENTRY.ts OUT.js (in the package directory)\n');
+if (entry === undefined || outfile === undefined || !outfile.endsWith('.mjs') || rest.length > 0) {
+  process.stderr.write('usage: node scripts/bundle.mjs ENTRY.ts OUT.mjs (in the package directory)\n');
   process.exit(2);
 }
 
@@ -36,20 +49,54 @@ const builtinsWithoutFacade = {
       contents:
         `const m = process.getBuiltinModule(${JSON.stringify(`node:${args.path}`)});\n` +
         `if (m === undefined) throw new Error(${JSON.stringify(`no built-in module node:${args.path}`)});\n` +
-        'module.exports = m;\n',
+        // esbuild's import of a CommonJS module (__toESM) copies every own property into a new
+        // object, and reading the descriptors of node:util's or node:fs's lazy properties loads
+        // the modules behind them (worker_threads, parse_args, util/diff, fs/dir): 4-5 ms at
+        // start. An object that inherits from the built-in has no own properties to copy, and
+        // `fs.readFileSync` still finds the built-in's. Modules that are functions (events,
+        // assert, stream) are callable or constructible and are passed as they are.
+        "module.exports = typeof m === 'function' ? m : Object.create(m);\n",
       loader: 'js',
     }));
   },
 };
 
+/** undici's HTTP/2 client, which telemd never uses: see the top of this file. */
+const undiciWithoutHttp2 = {
+  name: 'undici-without-http2',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/client-h2\.js$/ }, (args) =>
+      /[\\/]undici[\\/]lib[\\/]dispatcher$/.test(args.resolveDir)
+        ? { path: 'undici-client-h2', namespace: 'undici-stub' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'undici-stub' }, () => ({
+      contents:
+        'module.exports = function connectH2() {\n' +
+        "  throw new Error('HTTP/2 is not built into this bundle (scripts/bundle.mjs); use HTTP/1.1');\n" +
+        '};\n',
+      loader: 'js',
+    }));
+  },
+};
+
+const outdir = path.dirname(outfile);
+const name = path.basename(outfile, '.mjs');
+// Chunks are named by content hash: remove the last build's, or they pile up.
+rmSync(path.join(outdir, 'chunks', name), { recursive: true, force: true });
+
 await build({
-  entryPoints: [entry],
-  outfile,
+  entryPoints: { [name]: entry },
+  outdir,
+  outExtension: { '.js': '.mjs' },
+  splitting: true,
+  chunkNames: `chunks/${name}/[name]-[hash]`,
+  define: { esbuildDetection: 'true' },
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node24',
-  plugins: [builtinsWithoutFacade],
+  plugins: [builtinsWithoutFacade, undiciWithoutHttp2],
   // Stack traces in logs name the TypeScript source line when node runs with
   // --enable-source-maps (the launchers and the unit do); the map costs nothing otherwise.
   sourcemap: 'linked',

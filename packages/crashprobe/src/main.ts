@@ -3,12 +3,12 @@
 // options first (BUG-43: C dropped privileges before parsing them), config,
 // privilege drop, privacy filter, then the core is read once under a time
 // budget, analysed and sent. Only this file reads argv/env and sets the exit code.
-import { randomBytes } from 'node:crypto';
 import { existsSync, fstatSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
   createRecord,
   packageVersion,
+  randomBytes,
   readHostFacts,
   sendRecord,
   type TelemetryConfig,

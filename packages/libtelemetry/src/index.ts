@@ -4,6 +4,7 @@ export * from './errors.ts';
 export * from './host-facts.ts';
 export * from './opt-in.ts';
 export * from './probe.ts';
+export * from './random.ts';
 export * from './record.ts';
 export * from './send.ts';
 export * from './wire/index.ts';

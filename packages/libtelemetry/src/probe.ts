@@ -2,7 +2,7 @@
 // file that also goes into the frame as CFG:), host facts under host_root,
 // the real clock and randomness, then one send. The building blocks
 // (createRecord, readHostFacts, sendRecord) stay available for anything else.
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from './random.ts';
 import { loadConfig } from './config/load.ts';
 import type { TelemetryConfig } from './config/types.ts';
 import { readHostFacts } from './host-facts.ts';

@@ -1,7 +1,7 @@
 // Replace a small file so that a crash leaves either the old or the new
 // content, never a torn or empty one: temp name beside it, fsync, rename,
 // fsync the directory. Readers never see a partial file.
-import { randomBytes as cryptoRandomBytes } from 'node:crypto';
+import { randomBytes as kernelRandomBytes } from '@telemetrics/libtelemetry';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
@@ -10,7 +10,7 @@ export async function writeFileDurably(file: string, content: string, mode = 0o6
   const dir = path.dirname(file);
   const tmp = path.join(
     dir,
-    `.${path.basename(file)}.${process.pid}.${cryptoRandomBytes(4).toString('hex')}.tmp`,
+    `.${path.basename(file)}.${process.pid}.${kernelRandomBytes(4).toString('hex')}.tmp`,
   );
   const handle = await fs.open(tmp, 'wx', mode);
   try {

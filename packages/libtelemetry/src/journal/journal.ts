@@ -6,7 +6,7 @@
 // Pruning writes the survivors to a temp file, fsyncs it, renames it over the
 // journal and fsyncs the directory, so the journal is never half-pruned.
 
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../random.ts';
 import { constants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, fail, type ParseResult, TelemetryError } from '../errors.ts';

@@ -4,7 +4,7 @@
 // the file is missing or older than 3 days, checked at start and hourly.
 // Unlike C the id file is replaced crash-safely (temp, fsync, rename, dir
 // fsync) and is never left empty (BUG-14).
-import { randomBytes as cryptoRandomBytes } from 'node:crypto';
+import { randomBytes as kernelRandomBytes } from '@telemetrics/libtelemetry';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '@telemetrics/libtelemetry/log';
@@ -69,7 +69,7 @@ async function readOverride(file: string, logger: Logger): Promise<string | unde
 export async function createMachineIdSource(options: MachineIdOptions): Promise<MachineIdSource> {
   const { logger, idFile } = options;
   const now = options.now ?? Date.now;
-  const random = options.randomBytes ?? cryptoRandomBytes;
+  const random = options.randomBytes ?? kernelRandomBytes;
   const override = await readOverride(options.staticFile, logger);
   let id = override ?? '';
 

@@ -27,7 +27,7 @@
 // added; C drifted, BUG-23). spool_max_size is enforced at intake: a record
 // that would take the spool past the cap is refused (the newest loses,
 // already spooled records are kept) and the caller logs and counts it.
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '@telemetrics/libtelemetry';
 import { closeSync, constants, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { mkdir, open, rename, statfs, unlink } from 'node:fs/promises';
 import path from 'node:path';

@@ -2,7 +2,7 @@
 // pipeline (-> sink). The only module that knows all of them. close() stops
 // accepting and drains in-flight work within a bound; destroy() aborts.
 import { EventEmitter } from 'node:events';
-import net from 'node:net';
+import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { TelemetryConfig } from '@telemetrics/libtelemetry/config';
 import type { Logger } from '@telemetrics/libtelemetry/log';
@@ -13,7 +13,7 @@ import type { Sink } from './deliver/sink.ts';
 import { readDaemonHostFacts } from './enrich/host-facts.ts';
 import { createMachineIdSource, type MachineIdSource } from './enrich/machine-id.ts';
 import { readFrame } from './intake/connection.ts';
-import { type BoundSocket, bindListener, checkSocketPath } from './intake/listen.ts';
+import { checkSocketPath, type Listener, openListener } from './intake/listen.ts';
 import { type HostFacts, validateFrame } from './intake/validate.ts';
 import {
   createJournalHook,
@@ -41,6 +41,8 @@ export interface DaemonOptions {
   readonly logger: Logger;
   /** fd from socket activation (main.ts reads LISTEN_PID/LISTEN_FDS). */
   readonly inheritedFd?: number | undefined;
+  /** Already listening (main.ts opens it before loading this module); else startDaemon listens once ready. */
+  readonly listener?: Listener;
   /** Host facts for refilling host-derived headers; re-read on reload. */
   readonly readHostFacts?: (config: TelemetryConfig) => Promise<HostFacts>;
   /** Reads a CFG: override file's server/tidheader/cainfo; without it overrides are ignored (logged). */
@@ -168,42 +170,52 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   // Refuse before buildStage opens the spool (its start-up pass drains and removes other pids'
   // temp files), the machine id and the status file: a second daemon on a live socket must not
-  // touch the first one's state, and a bad socket path must fail before any of that.
-  if (options.inheritedFd === undefined) await checkSocketPath(options.config.socket_path, logger);
-  let stage = await buildStage(options.config);
+  // touch the first one's state, and a bad socket path must fail before any of that. A listener
+  // passed in has been through the same check (main.ts listens first, then loads this module).
+  if (options.listener === undefined && options.inheritedFd === undefined) {
+    await checkSocketPath(options.config.socket_path, logger);
+  }
+  let stage: Stage;
   try {
-    // An unusable spool (cannot be created, not a directory, not writable) is a start-up error:
-    // a daemon that accepts records it cannot keep would lose them (TELEMD_SPOOL_DIR).
-    await stage.pipeline.ready;
+    stage = await buildStage(options.config);
+    try {
+      // An unusable spool (cannot be created, not a directory, not writable) is a start-up error:
+      // a daemon that accepts records it cannot keep would lose them (TELEMD_SPOOL_DIR).
+      await stage.pipeline.ready;
+    } catch (error) {
+      await retire(stage);
+      await stage.journal.close();
+      throw error;
+    }
+  } catch (error) {
+    if (options.listener) {
+      // main.ts's preflight makes this a race (the spool directory changed since): say what it cost.
+      const dropped = await options.listener.abandon();
+      if (dropped > 0) {
+        logger.log('err', 'start-up failed; connections accepted while starting were closed unread', {
+          connections: dropped,
+        });
+      }
+    }
+    throw error;
+  }
+  let listener: Listener;
+  try {
+    listener =
+      options.listener ??
+      (await openListener({
+        socketPath: stage.config.socket_path,
+        inheritedFd: options.inheritedFd,
+        maxConnections: stage.config.intake_max_connections,
+        logger,
+      }));
   } catch (error) {
     await retire(stage);
     await stage.journal.close();
     throw error;
   }
-  const server = net.createServer({ allowHalfOpen: false, pauseOnConnect: false });
+  const { server, bound } = listener;
   server.maxConnections = stage.config.intake_max_connections;
-  // The socket accepts as soon as it is bound, before the handlers below exist (an activated
-  // socket may even have clients queued). Hold those connections and serve them once ready:
-  // without this a probe connecting during start-up was never read and its record was lost.
-  const early: net.Socket[] = [];
-  const holdEarly = (socket: net.Socket): void => {
-    early.push(socket);
-  };
-  server.on('connection', holdEarly);
-  let bound: BoundSocket;
-  try {
-    bound = await bindListener(server, {
-      socketPath: stage.config.socket_path,
-      inheritedFd: options.inheritedFd,
-      logger,
-    });
-  } catch (error) {
-    await retire(stage);
-    await stage.journal.close();
-    server.close();
-    for (const socket of early) socket.destroy();
-    throw error;
-  }
 
   const emitter = new EventEmitter<DaemonEvents>();
   const sockets = new Set<net.Socket>();
@@ -315,9 +327,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     return inFlight.size;
   }
   touch();
-  server.off('connection', holdEarly);
-  server.on('connection', onConnection);
-  for (const socket of early.splice(0)) onConnection(socket);
+  listener.serve(onConnection);
 
   async function reload(config: TelemetryConfig): Promise<ReloadReport> {
     const old = stage;

@@ -1,14 +1,22 @@
 #!/usr/bin/env node
 // telemd entry point: argv + config -> daemon, signals, exit code. The only
 // module that reads argv and the environment or sets process.exitCode.
+//
+// Two stages, so the socket accepts early (README, "Start-up and memory"): this file checks
+// what could refuse the start (preflight.ts) and listens; only then does it load the daemon
+// (daemon.ts and all it imports, a chunk of its own in the bundle). Connections made meanwhile
+// wait in the listener and are served once the daemon is ready. Under socket activation
+// systemd already holds the socket, so the daemon is loaded first and listens once ready:
+// if it fails to start, queued clients stay queued for the next start.
 import { readFileSync } from 'node:fs';
 import { flushCompileCache } from 'node:module';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, type TelemetryConfig } from '@telemetrics/libtelemetry/config';
 import { createStderrLogger, type Logger, type LogLevel, LogLevels } from '@telemetrics/libtelemetry/log';
-import { type Daemon, startDaemon } from './daemon.ts';
-import { socketActivationFd } from './intake/listen.ts';
+import type { Daemon } from './daemon.ts';
+import { type Listener, openListener, socketActivationFd } from './intake/listen.ts';
+import { preflight } from './preflight.ts';
 
 // With NODE_COMPILE_CACHE (telemd.service sets it) node writes the cache only at exit, which a
 // killed daemon never reaches: write it once started too. A no-op without a cache or when unchanged.
@@ -184,10 +192,24 @@ async function main(): Promise<void> {
 
   let daemon: Daemon;
   try {
+    let listener: Listener | undefined;
+    if (inheritedFd === undefined) {
+      await preflight(config);
+      listener = await openListener({
+        socketPath: config.socket_path,
+        maxConnections: config.intake_max_connections,
+        logger,
+      });
+    }
+    const { startDaemon } = await import('./daemon.ts').catch(async (error: unknown) => {
+      await listener?.abandon();
+      throw error;
+    });
     daemon = await startDaemon({
       config,
       logger,
       inheritedFd,
+      ...(listener ? { listener } : {}),
       // As loadConfig resolves it; probes send the absolute path they were given with -f.
       configFile: cli.configFile === undefined ? undefined : resolve(cli.configFile),
       loadOverride: async (path) => {

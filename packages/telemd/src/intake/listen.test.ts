@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
-import { bindListener, socketActivationFd } from './listen.ts';
+import { bindListener, openListener, socketActivationFd } from './listen.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -95,4 +95,59 @@ test('a path too long for sun_path fails with TELEMD_SOCKET_LISTEN', async () =>
   await assert.rejects(bindListener(net.createServer(), { socketPath: p, logger: createMemoryLogger() }), {
     code: 'TELEMD_SOCKET_LISTEN',
   });
+});
+
+/** Connects and writes `text`; resolves with the socket once the bytes are handed to the kernel. */
+function connectAndWrite(socketPath: string, text: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.createConnection(socketPath);
+    socket.once('error', reject);
+    socket.write(text, () => resolve(socket));
+  });
+}
+
+test('openListener holds connections made before serve(), then serves them with the later ones', async () => {
+  const p = path.join(dir, 'telem-0');
+  const listener = await openListener({ socketPath: p, maxConnections: 8, logger: createMemoryLogger() });
+  const early = [await connectAndWrite(p, 'one'), await connectAndWrite(p, 'two')];
+  // The listener has accepted both (held), and nobody has read them yet.
+  const deadline = Date.now() + 10_000;
+  while ((await new Promise<number>((r) => listener.server.getConnections((_, n) => r(n)))) < 2) {
+    assert.ok(Date.now() < deadline, 'the listener never accepted the early connections');
+    await new Promise((r) => setImmediate(r));
+  }
+  const served: string[] = [];
+  const allRead = new Promise<void>((resolve) => {
+    listener.serve((socket) => {
+      socket.setEncoding('utf8');
+      socket.once('data', (text: string) => {
+        served.push(text);
+        if (served.length === 3) resolve();
+      });
+    });
+  });
+  const late = await connectAndWrite(p, 'three');
+  await allRead;
+  // each connection is read once, early or late (the order of reads across sockets is the kernel's)
+  assert.deepEqual(served.sort(), ['one', 'three', 'two']);
+  for (const s of [...early, late]) s.destroy();
+  await closeServer(listener.server);
+  await listener.bound.cleanup();
+});
+
+test('openListener.abandon() closes held connections unread, stops listening and removes the socket', async () => {
+  const p = path.join(dir, 'telem-0');
+  const listener = await openListener({ socketPath: p, maxConnections: 8, logger: createMemoryLogger() });
+  const client = await connectAndWrite(p, 'a record nobody will read');
+  const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+  client.on('error', () => {}); // ECONNRESET is what an unread close looks like
+  const deadline = Date.now() + 10_000;
+  while ((await new Promise<number>((r) => listener.server.getConnections((_, n) => r(n)))) < 1) {
+    assert.ok(Date.now() < deadline, 'the listener never accepted the connection');
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.equal(await listener.abandon(), 1);
+  await closed;
+  assert.equal(fs.existsSync(p), false);
+  assert.equal(listener.server.listening, false);
 });

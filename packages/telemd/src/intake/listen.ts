@@ -150,3 +150,61 @@ export async function bindListener(
     },
   };
 }
+
+/** A bound socket whose connections are held until the daemon is ready to serve them. */
+export interface Listener {
+  readonly server: net.Server;
+  readonly bound: BoundSocket;
+  /** From now on hand connections to `onConnection`, first those accepted while starting. */
+  serve(onConnection: (socket: net.Socket) => void): void;
+  /**
+   * For a start that failed before serve(): stop listening, close the held connections unread,
+   * remove our socket file. Resolves to the number of connections closed.
+   */
+  abandon(): Promise<number>;
+}
+
+/**
+ * Listens (bindListener) and holds the connections accepted before serve(). The socket accepts
+ * as soon as it is bound, before the daemon's handlers exist (an activated socket may even have
+ * clients queued): without holding them a probe connecting during start-up was never read.
+ */
+export async function openListener(options: {
+  readonly socketPath: string;
+  readonly inheritedFd?: number | undefined;
+  readonly maxConnections: number;
+  readonly logger: Logger;
+}): Promise<Listener> {
+  const server = net.createServer({ allowHalfOpen: false, pauseOnConnect: false });
+  server.maxConnections = options.maxConnections;
+  const held: net.Socket[] = [];
+  const hold = (socket: net.Socket): void => {
+    held.push(socket);
+  };
+  server.on('connection', hold);
+  let bound: BoundSocket;
+  try {
+    bound = await bindListener(server, options);
+  } catch (error) {
+    server.close();
+    for (const socket of held) socket.destroy();
+    throw error;
+  }
+  return {
+    server,
+    bound,
+    serve(onConnection) {
+      server.off('connection', hold);
+      server.on('connection', onConnection);
+      for (const socket of held.splice(0)) onConnection(socket);
+    },
+    async abandon() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const dropped = held.length;
+      for (const socket of held.splice(0)) socket.destroy();
+      await closed;
+      await bound.cleanup();
+      return dropped;
+    },
+  };
+}

@@ -67,6 +67,16 @@ function checkWindow(name: string, value: number): void {
   }
 }
 
+/** Throws TELEM_CONFIG_VALUE for a window outside 0..59 of an enabled limit (createLimiter checks it too). */
+export function checkLimiterConfig(config: LimiterConfig): void {
+  if (config.rate_limit_enabled && config.record_burst_limit >= 0) {
+    checkWindow('record_window_length', config.record_window_length);
+  }
+  if (config.rate_limit_enabled && config.byte_burst_limit >= 0) {
+    checkWindow('byte_window_length', config.byte_window_length);
+  }
+}
+
 /**
  * Build a limiter. `monotonicMs` is injected (performance.now() in the
  * daemon) so wall-clock jumps do not move the windows (BUG-51). Throws
@@ -74,10 +84,9 @@ function checkWindow(name: string, value: number): void {
  * outside 0..59 of an enabled limit.
  */
 export function createLimiter(config: LimiterConfig, monotonicMs: () => number): Limiter {
+  checkLimiterConfig(config);
   const recordOn = config.rate_limit_enabled && config.record_burst_limit >= 0;
   const byteOn = config.rate_limit_enabled && config.byte_burst_limit >= 0;
-  if (recordOn) checkWindow('record_window_length', config.record_window_length);
-  if (byteOn) checkWindow('byte_window_length', config.byte_window_length);
   const records: MinuteWindows = createWindows();
   const bytesW: MinuteWindows = createWindows();
 

@@ -3,12 +3,9 @@
 // first pass at start delivers files left by a crash or by the C daemons),
 // metrics and the status file. close() finishes in-flight attempts, stops the
 // drainer and writes the status file one last time.
-import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
 import type { TelemetryConfig } from '@telemetrics/libtelemetry/config';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import { DEFAULT_BACKOFF } from '../deliver/backoff.ts';
-import { TelemdError, TelemdErrorCodes } from '../errors.ts';
 import type { Sink } from '../deliver/sink.ts';
 import { createLimiter } from '../limit/limiter.ts';
 import { type Counters, createMetrics, createStatusWriter, type Metrics } from '../metrics.ts';
@@ -17,6 +14,7 @@ import type { Pipeline, PipelineSummary } from '../pipeline.ts';
 import type { TelemRecord } from '../record.ts';
 import { createDrainer, type Drainer } from './drain.ts';
 import { createQuarantine } from './quarantine.ts';
+import { checkSpoolAccess, spoolDirError } from './spool-dir.ts';
 import { createSpoolPipeline, type SpoolPipeline } from './spool-pipeline.ts';
 import { createSpoolStore, type SpoolStore } from './store.ts';
 
@@ -44,27 +42,6 @@ export interface DurablePipeline extends Pipeline {
   isIdle(): boolean;
   idle(): Promise<void>;
   summary(): PipelineSummary;
-}
-
-const SPOOL_DIR_REASONS: Readonly<Record<string, string>> = {
-  ENOTDIR: 'a parent of it is not a directory',
-  EEXIST: 'it exists and is not a directory',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted (immutable?)',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on the device',
-  ELOOP: 'too many symbolic links',
-  ENAMETOOLONG: 'the path is too long',
-};
-
-/** One line for the operator: which path, and why it cannot hold records. */
-export function spoolDirError(dir: string, error: NodeJS.ErrnoException): TelemdError {
-  const reason = (error.code && SPOOL_DIR_REASONS[error.code]) ?? error.message;
-  return new TelemdError(
-    TelemdErrorCodes.TELEMD_SPOOL_DIR,
-    `spool directory ${dir} is not usable: ${reason}${error.code ? ` (${error.code})` : ''}`,
-    { cause: error },
-  );
 }
 
 /** Throws TELEM_CONFIG_VALUE for invalid rate-limit windows: a start-up error, not a crash loop (BUG-21). */
@@ -121,9 +98,8 @@ export function createDurablePipeline(context: DurablePipelineContext): DurableP
     let tempsRemoved: number;
     try {
       ({ tempsRemoved } = await store.open());
-      // open() created and listed it; records also need write and search access. access() sees a
-      // read-only mount (EROFS) and the immutable flag even for root, whom modes do not stop.
-      await access(config.spool_dir, constants.W_OK | constants.X_OK);
+      // open() created and listed it; records also need write and search access.
+      await checkSpoolAccess(config.spool_dir);
     } catch (error) {
       throw spoolDirError(config.spool_dir, error as NodeJS.ErrnoException);
     }

@@ -167,7 +167,7 @@ export function checkTargets(rows: readonly ResultRow[]): TargetCheck[] {
   const nodeRss = median(rows, 'floor.node-listen', 'idle_rss');
   judge(
     'idle RSS <= 1.25x bare node',
-    median(rows, 'e.startup.direct', 'idle_rss'),
+    median(rows, 'e.startup.direct', 'idle_rss_warm'),
     nodeRss === null ? null : nodeRss * 1.25,
     false,
     'MiB',

@@ -1,7 +1,7 @@
 // hprobe: the smoke-test probe (spec c-client.md 12.1). Sends
 // org.clearlinux/hello/world (or heartbeat/ping with -H), severity 1, with a
 // small payload; options, messages and exit codes as the C hprobe.
-import { readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ErrorCodes,
@@ -115,7 +115,7 @@ export async function run(argv: readonly string[], io: HprobeIo): Promise<number
   if (values.bundles === true) {
     const dir = join(probe.config.host_root, BUNDLES_DIR);
     try {
-      bundles = sortBundleNames(await readdir(dir));
+      bundles = sortBundleNames(readdirSync(dir));
     } catch (err) {
       io.stderr(`Failed to read bundles directory ${dir}: ${describe(err)}\n`);
       return 1;

@@ -1,11 +1,12 @@
 // Opt-in is the existence of one marker file (spec c-client.md 9.4); its
 // content is ignored. C tm_is_opted_in() uses stat(), so a symlink to an
 // existing file counts.
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 
 export async function isOptedIn(optInFile: string): Promise<boolean> {
   try {
-    await stat(optInFile);
+    // synchronous: one stat() per record, not worth a thread-pool round trip
+    statSync(optInFile);
     return true;
   } catch {
     return false;

@@ -4,7 +4,7 @@
 // for the close also turns "daemon closed without reading everything" into
 // an error instead of C's silent loss. Node ignores SIGPIPE, so an early close
 // is an EPIPE/ECONNRESET error here, not a killed probe (BUG-40).
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { type ErrorCode, ErrorCodes, SendError, TelemetryError } from './errors.ts';
@@ -37,7 +37,7 @@ export async function checkConfigFilePath(path: string): Promise<string> {
   }
   let isFile: boolean;
   try {
-    isFile = (await stat(path)).isFile();
+    isFile = statSync(path).isFile();
   } catch (err) {
     throw new TelemetryError(
       ErrorCodes.TELEM_INVALID_CONFIG_PATH,

@@ -194,7 +194,7 @@ async function main(): Promise<void> {
   try {
     let listener: Listener | undefined;
     if (inheritedFd === undefined) {
-      await preflight(config);
+      preflight(config);
       listener = await openListener({
         socketPath: config.socket_path,
         maxConnections: config.intake_max_connections,

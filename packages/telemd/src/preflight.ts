@@ -6,7 +6,7 @@ import { checkLimiterConfig } from './limit/limiter.ts';
 import { ensureSpoolDir } from './spool/spool-dir.ts';
 
 /** Throws TELEM_CONFIG_VALUE (rate-limit windows) or TELEMD_SPOOL_DIR (creates the spool directory when missing). */
-export async function preflight(config: TelemetryConfig): Promise<void> {
+export function preflight(config: TelemetryConfig): void {
   checkLimiterConfig(config);
-  await ensureSpoolDir(config.spool_dir);
+  ensureSpoolDir(config.spool_dir);
 }

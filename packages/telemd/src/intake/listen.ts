@@ -2,7 +2,9 @@
 // or created at socket_path with mode 0666 like C (spec 2.1). A stale socket
 // file is removed only after proving nobody listens on it; a regular file or a
 // live daemon's socket is never touched.
-import { promises as fs } from 'node:fs';
+// Synchronous file calls on purpose: a few, at start and stop, before anything else can run;
+// fs/promises would cost its module load and thread-pool round trips before the socket listens.
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from '@telemetrics/libtelemetry/log';
@@ -34,6 +36,30 @@ export interface BoundSocket {
   readonly path: string;
   /** Remove the socket file we created, if it is still ours. Idempotent. */
   cleanup(): Promise<void>;
+}
+
+function statOrUndefined(p: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(p, { throwIfNoEntry: false });
+  } catch {
+    return undefined; // EACCES, ENOTDIR: as if absent
+  }
+}
+
+function lstatOrUndefined(p: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(p, { throwIfNoEntry: false });
+  } catch {
+    return undefined; // EACCES, ENOTDIR: as if absent
+  }
+}
+
+function unlinkQuietly(p: string): void {
+  try {
+    fs.unlinkSync(p);
+  } catch {
+    // already gone, or not ours to remove
+  }
 }
 
 function probe(socketPath: string): Promise<'live' | 'stale' | 'unknown'> {
@@ -70,14 +96,14 @@ function listenOn(server: net.Server, arg: string | { fd: number }): Promise<voi
  */
 export async function checkSocketPath(socketPath: string, logger: Logger): Promise<void> {
   const dir = path.dirname(socketPath);
-  const dirStat = await fs.stat(dir).catch(() => undefined);
+  const dirStat = statOrUndefined(dir);
   if (!dirStat?.isDirectory()) {
     throw new TelemdError(
       TelemdErrorCodes.TELEMD_SOCKET_DIR,
       `socket directory ${dir} does not exist (create it, or set socket_path)`,
     );
   }
-  const existing = await fs.lstat(socketPath).catch(() => undefined);
+  const existing = lstatOrUndefined(socketPath);
   if (existing) {
     if (!existing.isSocket()) {
       throw new TelemdError(
@@ -93,7 +119,7 @@ export async function checkSocketPath(socketPath: string, logger: Logger): Promi
       );
     }
     if (state === 'stale') {
-      await fs.unlink(socketPath).catch(() => {});
+      unlinkQuietly(socketPath);
       logger.log('notice', 'removed a stale socket file', { path: socketPath });
     }
   }
@@ -125,7 +151,7 @@ export async function bindListener(
   try {
     await listenOn(server, socketPath);
     // Any local user may submit records, as with C's chmod 0666 (spec 2.1).
-    await fs.chmod(socketPath, 0o666);
+    fs.chmodSync(socketPath, 0o666);
   } catch (error) {
     throw new TelemdError(
       TelemdErrorCodes.TELEMD_SOCKET_LISTEN,
@@ -133,7 +159,7 @@ export async function bindListener(
       { cause: error },
     );
   }
-  const ours = await fs.lstat(socketPath);
+  const ours = fs.lstatSync(socketPath);
   let cleaned = false;
   logger.log('info', 'listening', { path: socketPath });
   return {
@@ -142,11 +168,9 @@ export async function bindListener(
     async cleanup() {
       if (cleaned) return;
       cleaned = true;
-      const now = await fs.lstat(socketPath).catch(() => undefined);
+      const now = lstatOrUndefined(socketPath);
       // Only our own inode: a newer daemon may already have replaced it.
-      if (now?.isSocket() && now.ino === ours.ino && now.dev === ours.dev) {
-        await fs.unlink(socketPath).catch(() => {});
-      }
+      if (now?.isSocket() && now.ino === ours.ino && now.dev === ours.dev) unlinkQuietly(socketPath);
     },
   };
 }

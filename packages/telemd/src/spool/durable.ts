@@ -99,7 +99,7 @@ export function createDurablePipeline(context: DurablePipelineContext): DurableP
     try {
       ({ tempsRemoved } = await store.open());
       // open() created and listed it; records also need write and search access.
-      await checkSpoolAccess(config.spool_dir);
+      checkSpoolAccess(config.spool_dir);
     } catch (error) {
       throw spoolDirError(config.spool_dir, error as NodeJS.ErrnoException);
     }

@@ -1,7 +1,7 @@
 // Whether a directory can hold spool files, and the one error line that says why not
 // (TELEMD_SPOOL_DIR). Used before the socket listens (preflight.ts) and when the store opens.
-import { constants } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
+// Synchronous on purpose: two calls at start (before the socket listens) and on reload.
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { TelemdError, TelemdErrorCodes } from '../errors.ts';
 
 const SPOOL_DIR_REASONS: Readonly<Record<string, string>> = {
@@ -26,15 +26,15 @@ export function spoolDirError(dir: string, error: NodeJS.ErrnoException): Telemd
 }
 
 /** Records need write and search access; access() also sees a read-only mount and the immutable flag, even for root. */
-export async function checkSpoolAccess(dir: string): Promise<void> {
-  await access(dir, constants.W_OK | constants.X_OK);
+export function checkSpoolAccess(dir: string): void {
+  accessSync(dir, constants.W_OK | constants.X_OK);
 }
 
 /** Creates the directory (0750) when missing; throws spoolDirError() unless records can be written there. */
-export async function ensureSpoolDir(dir: string): Promise<void> {
+export function ensureSpoolDir(dir: string): void {
   try {
-    await mkdir(dir, { recursive: true, mode: 0o750 });
-    await checkSpoolAccess(dir);
+    mkdirSync(dir, { recursive: true, mode: 0o750 });
+    checkSpoolAccess(dir);
   } catch (error) {
     throw spoolDirError(dir, error as NodeJS.ErrnoException);
   }

@@ -3,7 +3,6 @@
 // accepting and drains in-flight work within a bound; destroy() aborts.
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
-import { performance } from 'node:perf_hooks';
 import type { TelemetryConfig } from '@telemetrics/libtelemetry/config';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import type { LoadTarget } from './deliver/cfg-override.ts';
@@ -26,6 +25,7 @@ import { Channels, type Counters, createCounters, createMetrics, type PeerInfo, 
 import type { Pipeline } from './pipeline.ts';
 import type { TelemRecord } from './record.ts';
 import { createDurablePipeline } from './spool/durable.ts';
+import { monotonicMs } from './clock.ts';
 
 export interface PipelineContext {
   readonly config: TelemetryConfig;
@@ -231,7 +231,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     counters.shed++;
     shedPending++;
     publish(Channels.shed, { open: sockets.size });
-    const t = performance.now();
+    const t = monotonicMs();
     if (t - shedLoggedAt >= 1000) {
       logger.log('warning', 'too many open connections; closed new ones at accept', {
         code: 'TELEMD_SHED',

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import { writeFileDurably } from './write-durably.ts';
 import type { TelemRecord } from './record.ts';
+import { monotonicMs } from './clock.ts';
 
 export const Channels = {
   /** A frame passed intake validation and was handed to the pipeline: `{ record, peer }`. */
@@ -232,13 +233,13 @@ export function createStatusWriter(options: {
   }
   function run(): Promise<void> {
     writing = writing.then(write);
-    lastWrite = performance.now();
+    lastWrite = monotonicMs();
     return writing;
   }
   return {
     schedule() {
       if (closed || timer) return;
-      const wait = Math.max(0, lastWrite + intervalMs - performance.now());
+      const wait = Math.max(0, lastWrite + intervalMs - monotonicMs());
       timer = setTimeout(() => {
         timer = undefined;
         void run();

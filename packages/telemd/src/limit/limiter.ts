@@ -78,7 +78,7 @@ export function checkLimiterConfig(config: LimiterConfig): void {
 }
 
 /**
- * Build a limiter. `monotonicMs` is injected (performance.now() in the
+ * Build a limiter. `monotonicMs` is injected (clock.ts in the
  * daemon) so wall-clock jumps do not move the windows (BUG-51). Throws
  * TELEM_CONFIG_VALUE at construction, i.e. at daemon start, for a window
  * outside 0..59 of an enabled limit.

@@ -29,6 +29,7 @@ import type { TelemRecord } from '../record.ts';
 import { type Quarantine, quarantineEntry } from './quarantine.ts';
 import { dropRateLimited, rejectPermanently } from './record-fates.ts';
 import type { SpoolEntry, SpoolStore } from './store.ts';
+import { monotonicMs } from '../clock.ts';
 
 export const DEFAULT_MAX_PER_PASS = 500;
 /** A foreign writer (C telemprobd writes in place, BUG-12) may still be writing a young file. */
@@ -83,7 +84,7 @@ export function createDrainer(options: DrainerOptions): Drainer {
   const { store, sink, limiter, metrics, logger } = options;
   const random = options.random ?? Math.random;
   const wallNow = options.wallNow ?? Date.now;
-  const monotonicNow = options.monotonicNow ?? (() => performance.now());
+  const monotonicNow = options.monotonicNow ?? monotonicMs;
   const maxPerPass = options.maxPerPass ?? DEFAULT_MAX_PER_PASS;
   const maxInFlight = Math.max(1, options.maxInFlight ?? DELIVERY_IN_FLIGHT);
   const abort = new AbortController();

@@ -17,6 +17,7 @@ import { createQuarantine } from './quarantine.ts';
 import { checkSpoolAccess, spoolDirError } from './spool-dir.ts';
 import { createSpoolPipeline, type SpoolPipeline } from './spool-pipeline.ts';
 import { createSpoolStore, type SpoolStore } from './store.ts';
+import { monotonicMs } from '../clock.ts';
 
 export interface DurablePipelineContext {
   readonly config: TelemetryConfig;
@@ -52,7 +53,7 @@ export function createDurablePipeline(context: DurablePipelineContext): DurableP
   const uid = process.getuid?.() ?? 0;
   const store = createSpoolStore({ dir: config.spool_dir, maxBytes, uid, logger });
   const quarantine = createQuarantine({ spoolDir: config.spool_dir, logger });
-  const limiter = createLimiter(config, () => performance.now());
+  const limiter = createLimiter(config, monotonicMs);
   const strategy = config.rate_limit_strategy === 'drop' ? 'drop' : 'spool';
   const drainer = createDrainer({
     store,

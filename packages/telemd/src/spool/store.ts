@@ -31,7 +31,6 @@ import { randomBytes } from '@telemetrics/libtelemetry';
 import { closeSync, constants, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { mkdir, open, rename, statfs, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import {
@@ -45,6 +44,7 @@ import { removeTemps, type ScannedEntry, scanSpoolDir, tempName } from './scan.t
 // writer.ts (and node:worker_threads) is loaded on first use: a daemon that never sees a burst
 // does not pay for it at start-up.
 import type { BatchWriter, WriteJob, WriteOutcome } from './writer.ts';
+import { monotonicMs } from '../clock.ts';
 
 const NAME_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 /** Longer than C's 6-character mkstemp names, so a rename can never replace one of them. */
@@ -243,7 +243,7 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
   function useThread(): boolean {
     if (writerMode !== 'auto') return writerMode === 'thread';
     if (writer?.running) return true;
-    const now = performance.now();
+    const now = monotonicMs();
     if (now - windowStart > THREAD_WINDOW_MS) {
       windowStart = now;
       windowPuts = 0;

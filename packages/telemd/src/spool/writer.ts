@@ -11,9 +11,9 @@
 // dies, every record it had not reported comes back as `lost` (sent, fate
 // unknown) or `unsent` (never handed over); store.ts recovers both, so an
 // accepted record is never lost and intake never hangs.
-import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '@telemetrics/libtelemetry/log';
+import { monotonicMs } from '../clock.ts';
 
 export interface WriteJob {
   /** Names inside the spool directory. */
@@ -251,7 +251,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
     });
     // The next batch gathered while this one was written: send it once gatherMs has passed
     // since this one was sent (at once after a slow batch, e.g. fsyncs on a busy disk).
-    if (queue.length > 0) scheduleFlush(Math.max(0, gatherMs - (performance.now() - sentAt)));
+    if (queue.length > 0) scheduleFlush(Math.max(0, gatherMs - (monotonicMs() - sentAt)));
     settleIfIdle();
   }
 
@@ -314,7 +314,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
       offset += p.job.bytes.length;
     }
     outstanding = batch;
-    sentAt = performance.now();
+    sentAt = monotonicMs();
     const message: BatchMessage = { dir: options.dir, memoryFs: options.memoryFs ?? false, jobs, data };
     worker.ref();
     worker.postMessage(message, [data.buffer]);

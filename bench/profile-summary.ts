@@ -45,5 +45,10 @@ const show = (title: string, map: Map<string, number>): void => {
     );
   }
 };
+// `| head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 show('self time by function', byFunction);
 show('self time by file', byFile);

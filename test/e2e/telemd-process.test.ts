@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import { connect as netConnect } from 'node:net';
 import type net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -109,6 +110,25 @@ test('a SIGHUP while telemd is starting is a reload once it runs, not its death'
   assert.equal(p.child.exitCode, null, 'still running');
   p.child.kill('SIGTERM');
   assert.equal(await p.exited, 0);
+});
+
+test('a SIGTERM while telemd is starting stops it cleanly once it runs, serving what it accepted', async () => {
+  await using collector = await startCollector();
+  await using p = await spawnTelemd({ server: collector.v2Url }, { waitReady: false });
+  // The socket listens before the daemon is loaded (the two-stage start): connect, send, and
+  // ask telemd to stop while it is still loading the rest.
+  await p.waitForLog(/^<6>listening /);
+  const client = netConnect(p.socketPath);
+  client.on('error', () => {});
+  await new Promise<void>((resolve) => client.end(frame().bytes, () => resolve()));
+  // Without waiting for telemd to read it: the record is queued while the daemon still loads.
+  p.child.kill('SIGTERM');
+  assert.equal(await p.exited, 0, p.log());
+  const log = p.log();
+  assert.ok(log.indexOf('telemd started') < log.indexOf('stopping reason=SIGTERM'), log);
+  assert.match(log, /<5>telemd stopped accepted=1 /);
+  // accepted means delivered or spooled, never dropped: the collector is up, so delivered
+  await collector.waitForRecords(1);
 });
 
 test('idle exit with daemon_recycling_enabled', async () => {

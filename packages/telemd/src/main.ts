@@ -61,7 +61,9 @@ OPTIONS
 
 SIGNALS
   SIGTERM, SIGINT          Stop accepting, finish records in flight (at most
-                           ${SHUTDOWN_TIMEOUT_MS / 1000} s), exit 0.
+                           ${SHUTDOWN_TIMEOUT_MS / 1000} s), exit 0. Received while telemd starts,
+                           they stop it as soon as it runs: records sent to
+                           it meanwhile are delivered or spooled first.
   SIGHUP                   Reload the whole configuration without dropping
                            connections. A changed socket_path needs a restart;
                            a configuration that does not load (or names an
@@ -173,6 +175,14 @@ async function main(): Promise<void> {
     hupWhileStarting = true;
   };
   process.on('SIGHUP', onHupWhileStarting);
+  // The socket listens before the daemon is loaded: a SIGTERM/SIGINT in between must not kill
+  // telemd with connections held unread. It stops it, cleanly, as soon as it runs.
+  let stopWhileStarting: NodeJS.Signals | undefined;
+  const onStopWhileStarting = (signal: NodeJS.Signals): void => {
+    stopWhileStarting ??= signal;
+  };
+  process.on('SIGTERM', onStopWhileStarting);
+  process.on('SIGINT', onStopWhileStarting);
 
   let config: TelemetryConfig;
   try {
@@ -236,6 +246,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  process.off('SIGTERM', onStopWhileStarting);
+  process.off('SIGINT', onStopWhileStarting);
   daemon.on('idle', () => void stop('idle'));
   let reloading = Promise.resolve();
   const reload = (): void => {
@@ -265,6 +277,7 @@ async function main(): Promise<void> {
     server: config.record_server_delivery_enabled ? config.server : '(delivery disabled)',
     api: config.server_api,
   });
+  if (stopWhileStarting !== undefined) void stop(stopWhileStarting);
 }
 
 await main();

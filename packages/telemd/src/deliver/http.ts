@@ -31,17 +31,24 @@ const MAX_POOLS = 8;
 type Pool = Undici.Pool;
 let Pool!: typeof Undici.Pool;
 let undiciLoaded: Promise<void> | undefined;
+/**
+ * V8 flags for undici's llhttp (WebAssembly), set at run time just before undici loads. Once its
+ * parser has run long enough (~300 responses, a few minutes of a burst or days of a quiet
+ * machine), V8 recompiles it with TurboFan on a helper thread, and the ~10 MiB that compile takes
+ * stays in that thread's malloc arena for the daemon's life. A collector's replies are a few
+ * hundred bytes, which Liftoff's baseline code parses as fast as telemd can send. The tier-up
+ * filter names a function index llhttp does not have, so none tiers up (a larger tiering budget
+ * only postpones it). Not on the command line: any V8 flag there makes node refuse the code cache
+ * embedded for its built-in modules, +12 ms before the socket listens; set now, it only slows the
+ * few built-ins undici loads next, once. http.test.ts checks that this node knows the flags.
+ */
+export const UNDICI_V8_FLAGS: readonly string[] = [`--wasm-tier-up-filter=${2 ** 31 - 1}`];
+
 function loadUndici(): Promise<void> {
-  // undici parses responses with llhttp (WebAssembly). After a few responses V8 recompiles it
-  // with TurboFan on a helper thread, and the ~10 MiB that compile takes stays in that thread's
-  // malloc arena for the daemon's life; a collector's replies are a few hundred bytes, which
-  // Liftoff's baseline code parses as fast as telemd can send. An endless tiering budget keeps
-  // llhttp on Liftoff: idle RSS after 20 deliveries 75 -> 65 MiB (README, Start-up and memory).
-  // Set here, not on the command line: any V8 flag there makes node reject the code cache
-  // embedded for its built-in modules, +12 ms before the socket listens; set now, it only slows
-  // the built-ins undici loads next, once.
-  if (!undiciLoaded)
-    process.getBuiltinModule('node:v8').setFlagsFromString(`--wasm-tiering-budget=${2 ** 31 - 1}`);
+  if (!undiciLoaded) {
+    const v8 = process.getBuiltinModule('node:v8');
+    for (const flag of UNDICI_V8_FLAGS) v8.setFlagsFromString(flag);
+  }
   undiciLoaded ??= Promise.all([
     import('undici/lib/dispatcher/pool.js'),
     import('undici/lib/api/api-request.js'),

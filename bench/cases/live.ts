@@ -1,4 +1,5 @@
 // (c) live end to end: sender processes -> telemd -> sink, until every record has arrived.
+import { setTimeout as delay } from 'node:timers/promises';
 import { type BenchCase, type BenchEnv, metric, type Outcome, skip } from '../harness/case.ts';
 import { Senders } from '../harness/senders.ts';
 import { countSpooled, msBetween, startDaemonUnderTest } from '../harness/telemd.ts';
@@ -44,6 +45,11 @@ async function runLive(env: BenchEnv, senderCount: number): Promise<Outcome> {
   }
   const metrics = [metric('e2e_rps', 'rec/s', total / (msBetween(sent.startNs, state.lastNs) / 1000))];
   if (memory !== null) metrics.push(metric('peak_rss', 'MiB', memory.peakMiB));
+  // What a daemon keeps after a burst, once idle (the spool's writer thread still runs: it stops
+  // after 10 s without work).
+  await delay(env.settleMs);
+  const after = telemd.memory();
+  if (after !== null) metrics.push(metric('rss_after_burst', 'MiB', after.rssMiB));
   const notes = sent.retries > 0 ? [`sender retries ${sent.retries} ${JSON.stringify(sent.errors)}`] : [];
   if (warm.sent > 1) notes.push(`${warm.sent - 1} warm-up record(s) right after start-up never arrived`);
   return { kind: 'ok', metrics, notes };

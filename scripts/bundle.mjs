@@ -19,10 +19,14 @@
 // - its HTTP/2 client is replaced by a module that throws: telemd never sets allowH2, so ALPN
 //   never picks h2, but undici's client.js requires client-h2.js, which requires node:http2 at
 //   load, and node:http2 brings tls and crypto: 12 MiB and 20 ms of CPU on the first delivery.
+// - its node:http and node:assert are replaced by what undici takes from them: node:http for
+//   http.maxHeaderSize (telemd passes maxHeaderSize, so it is never read) and IncomingMessage
+//   (only compared with a body's constructor: telemd's bodies are Buffers), node:assert for
+//   assert(value). The real modules load 11 more built-ins: 1.8 MiB of RSS for the daemon's life.
 //
 // Deterministic: the same sources give the same bytes (no timestamps, sorted inputs by esbuild).
 // tsc -b stays the type checker and still emits dist/ for the packages' exports and the tests.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -61,24 +65,69 @@ const builtinsWithoutFacade = {
   },
 };
 
-/** undici's HTTP/2 client, which telemd never uses: see the top of this file. */
-const undiciWithoutHttp2 = {
-  name: 'undici-without-http2',
+const UNDICI_STUBS = {
+  'undici-client-h2':
+    'module.exports = function connectH2() {\n' +
+    "  throw new Error('HTTP/2 is not built into this bundle (scripts/bundle.mjs); use HTTP/1.1');\n" +
+    '};\n',
+  // http.maxHeaderSize is node's default; telemd's Pool sets maxHeaderSize, so undici never reads it.
+  // No body telemd sends is an IncomingMessage, so a class nothing is made from compares the same.
+  'undici-node-http':
+    'module.exports = { maxHeaderSize: 16384, IncomingMessage: class IncomingMessage {} };\n',
+  'undici-node-assert':
+    'module.exports = function assert(value, message) {\n' +
+    '  if (value) return;\n' +
+    "  const error = new Error(typeof message === 'string' ? message : 'undici: assertion failed');\n" +
+    "  error.code = 'ERR_ASSERTION';\n" +
+    '  throw error;\n' +
+    '};\n',
+};
+
+/** undici's HTTP/2 client, node:http and node:assert, cut down: see the top of this file. */
+const undiciCuts = {
+  name: 'undici-cuts',
   setup(b) {
+    const inUndici = (dir) => /[\\/]undici[\\/]lib([\\/]|$)/.test(dir);
     b.onResolve({ filter: /^\.\/client-h2\.js$/ }, (args) =>
       /[\\/]undici[\\/]lib[\\/]dispatcher$/.test(args.resolveDir)
         ? { path: 'undici-client-h2', namespace: 'undici-stub' }
         : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: 'undici-stub' }, () => ({
-      contents:
-        'module.exports = function connectH2() {\n' +
-        "  throw new Error('HTTP/2 is not built into this bundle (scripts/bundle.mjs); use HTTP/1.1');\n" +
-        '};\n',
+    b.onResolve({ filter: /^(node:)?(http|assert)$/ }, (args) =>
+      inUndici(args.resolveDir)
+        ? { path: `undici-node-${args.path.replace(/^node:/, '')}`, namespace: 'undici-stub' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'undici-stub' }, (args) => ({
+      contents: UNDICI_STUBS[args.path],
       loader: 'js',
     }));
   },
 };
+
+/**
+ * The stubs hold only what undici used when they were written: any other use of http or assert
+ * in a file that imports them fails the build (a newer undici must be looked at, not guessed at).
+ */
+function undiciStubMisuse(metafile) {
+  const allowed = {
+    'undici-stub:undici-node-http': /\bhttp\.(?!maxHeaderSize\b)\w+|\{[^}]*\}\s*=\s*require\('node:http'\)/g,
+    'undici-stub:undici-node-assert': /\bassert\.\w+/g,
+  };
+  const misuse = [];
+  for (const [input, meta] of Object.entries(metafile.inputs)) {
+    for (const imported of meta.imports) {
+      const pattern = allowed[imported.path];
+      if (pattern === undefined) continue;
+      for (const match of readFileSync(input, 'utf8').matchAll(pattern)) {
+        if (imported.path.endsWith('http') && match[0] === "{ IncomingMessage } = require('node:http')")
+          continue;
+        misuse.push(`${input}: ${match[0]}`);
+      }
+    }
+  }
+  return misuse;
+}
 
 const outdir = path.dirname(outfile);
 const name = path.basename(outfile, '.mjs');
@@ -96,7 +145,8 @@ const result = await build({
   platform: 'node',
   format: 'esm',
   target: 'node24',
-  plugins: [builtinsWithoutFacade, undiciWithoutHttp2],
+  // undiciCuts first: esbuild asks the plugins in this order, and the first answer wins.
+  plugins: [undiciCuts, builtinsWithoutFacade],
   // Stack traces in logs name the TypeScript source line when node runs with
   // --enable-source-maps (off by default: it costs ~10 ms at start; README, Start-up and memory).
   sourcemap: 'linked',
@@ -106,15 +156,25 @@ const result = await build({
   metafile: true,
 });
 
-// Both undici cuts hang on undici's internals (a file name, a global it tests): an undici release
-// that changes them must fail the build, not quietly put 12 MiB and 20 ms back.
+// The undici cuts hang on undici's internals (file names, a global it tests, what it takes from
+// http and assert): an undici release that changes them must fail the build, not quietly put
+// megabytes back or call what a stub lacks.
 const inputs = Object.keys(result.metafile.inputs);
 if (inputs.some((input) => /undici\/lib\/dispatcher\/client\.js$/.test(input))) {
   const leaks = inputs.filter((input) => /undici\/lib\/(dispatcher\/client-h2|milo\/)/.test(input));
-  if (leaks.length > 0 || !inputs.includes('undici-stub:undici-client-h2')) {
+  const unused = Object.keys(UNDICI_STUBS)
+    .map((stub) => `undici-stub:${stub}`)
+    .filter((stub) => !inputs.includes(stub));
+  const misuse = undiciStubMisuse(result.metafile);
+  if (leaks.length > 0 || unused.length > 0 || misuse.length > 0) {
     process.stderr.write(
-      `bundle.mjs: undici's HTTP/2 client or Milo parser is in the ${name} bundle (${leaks.join(', ') || 'stub not used'}):\n` +
-        'undici changed its internals; update undiciWithoutHttp2 or the esbuildDetection define\n',
+      `bundle.mjs: undici's cuts do not hold in the ${name} bundle:\n` +
+        [
+          ...leaks.map((l) => `  bundled: ${l}`),
+          ...unused.map((u) => `  stub not used: ${u}`),
+          ...misuse.map((m) => `  stub lacks: ${m}`),
+        ].join('\n') +
+        '\nundici changed its internals; update undiciCuts or the esbuildDetection define\n',
     );
     process.exit(1);
   }

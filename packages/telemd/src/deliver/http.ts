@@ -140,6 +140,8 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
       pool = new Pool(url.origin, {
         connections: options.connections ?? 4,
         keepAliveTimeout: 30_000,
+        // node's default, given so undici never asks node:http for it (scripts/bundle.mjs)
+        maxHeaderSize: 16 * 1024,
         headersTimeout: totalTimeout,
         bodyTimeout: totalTimeout,
         connect: ca === undefined ? { timeout: connectTimeout } : { timeout: connectTimeout, ca },

@@ -2,7 +2,7 @@
 // content, never a torn or empty one: temp name beside it, fsync, rename,
 // fsync the directory. Readers never see a partial file.
 import { randomBytes as kernelRandomBytes } from '@telemetrics/libtelemetry';
-import fs from 'node:fs/promises';
+import { close, fsync, open, rename, rm, writeAll } from '@telemetrics/libtelemetry/fs-async';
 import path from 'node:path';
 
 /** Write `content` to `file` so that a crash leaves either the old or the new file. */
@@ -12,23 +12,23 @@ export async function writeFileDurably(file: string, content: string, mode = 0o6
     dir,
     `.${path.basename(file)}.${process.pid}.${kernelRandomBytes(4).toString('hex')}.tmp`,
   );
-  const handle = await fs.open(tmp, 'wx', mode);
+  const fd = await open(tmp, 'wx', mode);
   try {
-    await handle.writeFile(content);
-    await handle.sync();
+    await writeAll(fd, Buffer.from(content, 'utf8'));
+    await fsync(fd);
   } finally {
-    await handle.close();
+    await close(fd);
   }
   try {
-    await fs.rename(tmp, file);
+    await rename(tmp, file);
   } catch (error) {
-    await fs.rm(tmp, { force: true });
+    await rm(tmp, { force: true });
     throw error;
   }
-  const dirHandle = await fs.open(dir, 'r');
+  const dirFd = await open(dir, 'r');
   try {
-    await dirHandle.sync();
+    await fsync(dirFd);
   } finally {
-    await dirHandle.close();
+    await close(dirFd);
   }
 }

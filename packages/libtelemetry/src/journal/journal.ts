@@ -7,7 +7,8 @@
 // journal and fsyncs the directory, so the journal is never half-pruned.
 
 import { randomBytes } from '../random.ts';
-import { constants, promises as fsp } from 'node:fs';
+import { constants } from 'node:fs';
+import * as fsa from '../fs-async.ts';
 import path from 'node:path';
 import { ErrorCodes, fail, type ParseResult, TelemetryError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -83,11 +84,11 @@ function ioError(message: string, cause: unknown): TelemetryError {
 }
 
 async function fsyncDir(dir: string): Promise<void> {
-  const handle = await fsp.open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  const fd = await fsa.open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
-    await handle.sync();
+    await fsa.fsync(fd);
   } finally {
-    await handle.close();
+    await fsa.close(fd);
   }
 }
 
@@ -101,7 +102,8 @@ export async function openJournal(options: JournalOptions): Promise<Journal> {
   const pruneAbove = options.pruneAbove ?? JOURNAL_PRUNE_THRESHOLD;
   const logger = options.logger;
 
-  let handle: fsp.FileHandle;
+  // The journal's descriptor, open for appends from openHandle() until close().
+  let fd: number;
   let count = 0;
   let closed = false;
   // Appends and prunes run one at a time, in call order.
@@ -110,14 +112,14 @@ export async function openJournal(options: JournalOptions): Promise<Journal> {
 
   async function openHandle(): Promise<void> {
     try {
-      await fsp.mkdir(dir, { recursive: true, mode: 0o750 });
-      handle = await fsp.open(file, APPEND_FLAGS, 0o644);
-      const text = (await handle.readFile()).toString('latin1');
+      await fsa.mkdir(dir, { recursive: true, mode: 0o750 });
+      fd = await fsa.open(file, APPEND_FLAGS, 0o644);
+      const text = (await fsa.readFile(fd)).toString('latin1');
       const { lines, partialTail } = splitJournalLines(text);
       if (partialTail !== '') {
         // A crash tore the last append: cut it, or the next line would be glued to it.
-        await handle.truncate(text.length - partialTail.length);
-        await handle.datasync();
+        await fsa.ftruncate(fd, text.length - partialTail.length);
+        await fsa.fdatasync(fd);
         logger?.log('warning', 'journal: removed a torn last line', {
           path: file,
           bytes: partialTail.length,
@@ -133,7 +135,7 @@ export async function openJournal(options: JournalOptions): Promise<Journal> {
     if (bootId !== undefined) return bootId;
     try {
       // The boot id cannot change while this process lives, so it is read once.
-      bootId = (await fsp.readFile(bootIdFile, 'latin1')).slice(0, BOOT_ID_LENGTH).trim();
+      bootId = (await fsa.readFile(bootIdFile)).toString('latin1').slice(0, BOOT_ID_LENGTH).trim();
     } catch (err) {
       logger?.log('warning', 'journal: boot id unreadable', {
         path: bootIdFile,
@@ -148,27 +150,27 @@ export async function openJournal(options: JournalOptions): Promise<Journal> {
     if (count <= pruneAbove) return 0;
     let removed: string[];
     try {
-      const text = (await fsp.readFile(file)).toString('latin1');
+      const text = (await fsa.readFile(file)).toString('latin1');
       const { lines } = splitJournalLines(text);
       const n = Math.max(0, lines.length - keep);
       removed = lines.slice(0, n);
       const kept = lines.slice(n);
       const tmp = path.join(dir, `.${path.basename(file)}.tmp`);
-      const out = await fsp.open(
+      const out = await fsa.open(
         tmp,
         constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
         0o644,
       );
       try {
-        await out.writeFile(Buffer.from(kept.length ? `${kept.join('\n')}\n` : '', 'latin1'));
-        await out.sync();
+        await fsa.writeAll(out, Buffer.from(kept.length ? `${kept.join('\n')}\n` : '', 'latin1'));
+        await fsa.fsync(out);
       } finally {
-        await out.close();
+        await fsa.close(out);
       }
-      await fsp.rename(tmp, file);
+      await fsa.rename(tmp, file);
       await fsyncDir(dir);
-      await handle.close();
-      handle = await fsp.open(file, APPEND_FLAGS, 0o644);
+      await fsa.close(fd);
+      fd = await fsa.open(file, APPEND_FLAGS, 0o644);
       count = kept.length;
     } catch (err) {
       throw ioError(`cannot prune journal ${file}`, err);
@@ -227,9 +229,8 @@ export async function openJournal(options: JournalOptions): Promise<Journal> {
     try {
       try {
         const bytes = Buffer.concat(chunks);
-        const { bytesWritten } = await handle.write(bytes, 0, bytes.length);
-        if (bytesWritten !== bytes.length) throw new Error(`short write ${bytesWritten}/${bytes.length}`);
-        await handle.datasync();
+        await fsa.writeAll(fd, bytes);
+        await fsa.fdatasync(fd);
       } catch (err) {
         throw ioError(`cannot append to journal ${file}`, err);
       }
@@ -279,7 +280,7 @@ export async function openJournal(options: JournalOptions): Promise<Journal> {
       if (closed) return queue.then(() => undefined);
       closed = true;
       await queue;
-      await handle.close();
+      await fsa.close(fd);
     },
     [Symbol.asyncDispose]() {
       return journal.close();

@@ -2,7 +2,7 @@
 // telem_journal (spec c-client.md 10.3). Reads only the tail of the file, so
 // a journal that grew past its bounds (C pruned only on wake-ups) stays cheap.
 
-import { promises as fsp } from 'node:fs';
+import * as fsa from '../fs-async.ts';
 import {
   JOURNAL_RECORD_LIMIT,
   type JournalEntry,
@@ -32,24 +32,24 @@ export async function readJournal(
   options: { readonly limit?: number } = {},
 ): Promise<JournalContents> {
   const limit = options.limit ?? JOURNAL_RECORD_LIMIT;
-  let handle: fsp.FileHandle;
+  let fd: number;
   try {
-    handle = await fsp.open(file, 'r');
+    fd = await fsa.open(file, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], skipped: 0, exists: false };
     throw err;
   }
   let text: string;
   try {
-    const { size } = await handle.stat();
+    const { size } = await fsa.fstat(fd);
     const start = Math.max(0, size - TAIL_BYTES);
     const buffer = Buffer.alloc(size - start);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
+    const bytesRead = await fsa.read(fd, buffer, 0, buffer.length, start);
     text = buffer.subarray(0, bytesRead).toString('latin1');
     // Started mid-file: the first (partial) line is not a line.
     if (start > 0) text = text.slice(text.indexOf('\n') + 1);
   } finally {
-    await handle.close();
+    await fsa.close(fd);
   }
   const { lines } = splitJournalLines(text);
   const considered = lines.length > limit ? lines.slice(lines.length - limit) : lines;

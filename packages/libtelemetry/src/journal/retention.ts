@@ -13,7 +13,8 @@
 // and hard-linked to its final name; link() fails when the name exists, so an
 // existing record's file is never replaced.
 
-import { constants, promises as fsp } from 'node:fs';
+import { constants } from 'node:fs';
+import * as fsa from '../fs-async.ts';
 import path from 'node:path';
 import { ErrorCodes, TelemetryError } from '../errors.ts';
 import { isJournalId } from '../wire/journal-entry.ts';
@@ -41,24 +42,24 @@ export function createRetention(options: { readonly dir: string }): Retention {
   return {
     async save(recordId, payload) {
       checkId(recordId);
-      await fsp.mkdir(dir, { recursive: true, mode: 0o750 });
+      await fsa.mkdir(dir, { recursive: true, mode: 0o750 });
       const final = path.join(dir, recordId);
       const tmp = path.join(dir, `.${recordId}.tmp`);
-      const out = await fsp.open(
+      const out = await fsa.open(
         tmp,
         constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
         0o644,
       );
       try {
-        await out.writeFile(payload);
-        await out.sync();
+        await fsa.writeAll(out, payload);
+        await fsa.fsync(out);
       } finally {
-        await out.close();
+        await fsa.close(out);
       }
       try {
-        await fsp.link(tmp, final);
+        await fsa.link(tmp, final);
       } catch (err) {
-        await fsp.rm(tmp, { force: true });
+        await fsa.rm(tmp, { force: true });
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
           throw new TelemetryError(
             ErrorCodes.TELEM_RETENTION_EXISTS,
@@ -68,16 +69,16 @@ export function createRetention(options: { readonly dir: string }): Retention {
         }
         throw err;
       }
-      await fsp.rm(tmp, { force: true });
+      await fsa.rm(tmp, { force: true });
     },
     async remove(recordId) {
       checkId(recordId);
-      await fsp.rm(path.join(dir, recordId), { force: true });
+      await fsa.rm(path.join(dir, recordId), { force: true });
     },
     async sweep(keep) {
       let names: string[];
       try {
-        names = await fsp.readdir(dir);
+        names = await fsa.readdir(dir);
       } catch {
         return 0;
       }
@@ -85,7 +86,7 @@ export function createRetention(options: { readonly dir: string }): Retention {
       for (const name of names) {
         const tmp = /^\.([0-9a-f]{32})\.tmp$/.exec(name);
         if ((isJournalId(name) && !keep.has(name)) || tmp) {
-          await fsp.rm(path.join(dir, name), { force: true });
+          await fsa.rm(path.join(dir, name), { force: true });
           removed++;
         }
       }
@@ -101,18 +102,18 @@ export function createRetention(options: { readonly dir: string }): Retention {
  */
 export async function readRetainedPayload(dir: string, recordId: string): Promise<Buffer | null> {
   if (!isJournalId(recordId)) return null;
-  let handle: fsp.FileHandle;
+  let fd: number;
   try {
-    handle = await fsp.open(path.join(dir, recordId), constants.O_RDONLY | constants.O_NOFOLLOW);
+    fd = await fsa.open(path.join(dir, recordId), constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch {
     return null;
   }
   try {
-    if (!(await handle.stat()).isFile()) return null;
-    return await handle.readFile();
+    if (!(await fsa.fstat(fd)).isFile()) return null;
+    return await fsa.readFile(fd);
   } catch {
     return null;
   } finally {
-    await handle.close();
+    await fsa.close(fd);
   }
 }

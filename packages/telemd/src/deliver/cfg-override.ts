@@ -1,7 +1,8 @@
 // Per-record `CFG:` override (spec 6.4, BUG-30): the override file's server,
 // tidheader and cainfo apply to that record only, and only when the file is
 // a regular file owned by root, so a local user cannot redirect uploads.
-import { promises as fs, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
+import * as fs from '@telemetrics/libtelemetry/fs-async';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 
 export interface DeliveryTarget {

@@ -29,7 +29,17 @@
 // already spooled records are kept) and the caller logs and counts it.
 import { randomBytes } from '@telemetrics/libtelemetry';
 import { closeSync, constants, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
-import { mkdir, open, rename, statfs, unlink } from 'node:fs/promises';
+import {
+  close,
+  fstat,
+  fsync,
+  mkdir,
+  open,
+  rename,
+  statfs,
+  unlink,
+  writeAll,
+} from '@telemetrics/libtelemetry/fs-async';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from '@telemetrics/libtelemetry/log';
@@ -278,12 +288,12 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
   let queued: Promise<void> | undefined;
   function startDirSync(): Promise<void> {
     const p = (async () => {
-      const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+      const fd = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
       try {
-        await fh.sync();
+        await fsync(fd);
         dirSyncs++;
       } finally {
-        await fh.close();
+        await close(fd);
       }
     })();
     inFlight = p.finally(() => {
@@ -311,18 +321,15 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
     const tmp = path.join(dir, job.tmp);
     let made = false;
     try {
-      const fh = await open(tmp, WRITE_FLAGS, 0o600);
+      const fd = await open(tmp, WRITE_FLAGS, 0o600);
       made = true;
       let mtimeMs: number;
       try {
-        let off = 0;
-        while (off < job.bytes.length) {
-          off += (await fh.write(job.bytes, off, job.bytes.length - off)).bytesWritten;
-        }
-        await fh.sync();
-        mtimeMs = (await fh.stat()).mtimeMs;
+        await writeAll(fd, job.bytes);
+        await fsync(fd);
+        mtimeMs = (await fstat(fd)).mtimeMs;
       } finally {
-        await fh.close();
+        await close(fd);
       }
       await rename(tmp, path.join(dir, job.final));
       made = false;

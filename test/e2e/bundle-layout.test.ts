@@ -64,6 +64,27 @@ test("telemd's bundle has no HTTP/2 client and no Milo parser (undici's, never u
   assert.ok(h1, 'the sanity check: the HTTP/1.1 client is bundled, under the path the Milo check looks for');
 });
 
+test("telemd's bundle takes neither node:http, node:assert nor node:fs/promises (3 MiB of idle RSS)", () => {
+  const dir = binPath('packages/telemd/dist/chunks/telemd');
+  const files = [
+    binPath('packages/telemd/dist/telemd.mjs'),
+    ...readdirSync(dir)
+      .filter((f) => f.endsWith('.mjs'))
+      .map((f) => path.join(dir, f)),
+  ];
+  const all = files.map((file) => readFileSync(file, 'utf8')).join('\n');
+  const builtins = new Set(importedBuiltins(all));
+  assert.ok(builtins.has('fs'), 'the sanity check: the bundle does import node:fs');
+  for (const heavy of ['http', 'assert', 'fs/promises']) {
+    assert.ok(!builtins.has(heavy), `the telemd bundle imports node:${heavy}: ${[...builtins].join(', ')}`);
+  }
+  // node:fs's promises getter loads node:fs/promises as surely as an import does.
+  assert.doesNotMatch(all, /\.promises\b/, 'fs.promises is read somewhere in the telemd bundle');
+  // undici still gets what it takes from them, from scripts/bundle.mjs's stubs.
+  assert.match(all, /maxHeaderSize: 16384, IncomingMessage: class IncomingMessage/);
+  assert.match(all, /undici: assertion failed/);
+});
+
 test('hprobe imports neither node:crypto nor node:fs/promises (5 ms and 1.3 ms of a ~40 ms run)', () => {
   const closure = staticClosure(binPath('packages/hprobe/dist/hprobe.mjs'));
   const builtins = new Set([...closure.values()].flatMap(importedBuiltins));

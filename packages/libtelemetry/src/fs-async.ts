@@ -2,7 +2,7 @@
 // Not node:fs/promises: that module loads eleven more built-ins (readline, REPL history, file
 // watchers) that stay for the daemon's life, ~1.2 MiB of idle RSS (README, Start-up and memory),
 // for FileHandle objects we do not need: callers close their descriptors themselves, in `finally`.
-import fs, { type Stats, type StatsFs } from 'node:fs';
+import fs, { constants, type Stats, type StatsFs } from 'node:fs';
 
 type Callback<T> = (err: NodeJS.ErrnoException | null, value: T) => void;
 
@@ -64,6 +64,32 @@ export async function writeAll(fd: number, bytes: Uint8Array): Promise<void> {
   let off = 0;
   while (off < bytes.length) {
     off += await call<number>((done) => fs.write(fd, bytes, off, bytes.length - off, null, done));
+  }
+}
+
+/** Creates or opens `file` with `flags`, writes all of `bytes`, fsyncs and closes it. */
+export async function writeSynced(
+  file: string,
+  flags: string | number,
+  mode: number,
+  bytes: Uint8Array,
+): Promise<void> {
+  const fd = await open(file, flags, mode);
+  try {
+    await writeAll(fd, bytes);
+    await fsync(fd);
+  } finally {
+    await close(fd);
+  }
+}
+
+/** fsync(2) of a directory: makes the names created, renamed or removed in it durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fd = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await fsync(fd);
+  } finally {
+    await close(fd);
   }
 }
 

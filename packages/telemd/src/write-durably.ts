@@ -2,7 +2,7 @@
 // content, never a torn or empty one: temp name beside it, fsync, rename,
 // fsync the directory. Readers never see a partial file.
 import { randomBytes as kernelRandomBytes } from '@telemetrics/libtelemetry';
-import { close, fsync, open, rename, rm, writeAll } from '@telemetrics/libtelemetry/fs-async';
+import { fsyncDir, rename, rm, writeSynced } from '@telemetrics/libtelemetry/fs-async';
 import path from 'node:path';
 
 /** Write `content` to `file` so that a crash leaves either the old or the new file. */
@@ -12,23 +12,12 @@ export async function writeFileDurably(file: string, content: string, mode = 0o6
     dir,
     `.${path.basename(file)}.${process.pid}.${kernelRandomBytes(4).toString('hex')}.tmp`,
   );
-  const fd = await open(tmp, 'wx', mode);
-  try {
-    await writeAll(fd, Buffer.from(content, 'utf8'));
-    await fsync(fd);
-  } finally {
-    await close(fd);
-  }
+  await writeSynced(tmp, 'wx', mode, Buffer.from(content, 'utf8'));
   try {
     await rename(tmp, file);
   } catch (error) {
     await rm(tmp, { force: true });
     throw error;
   }
-  const dirFd = await open(dir, 'r');
-  try {
-    await fsync(dirFd);
-  } finally {
-    await close(dirFd);
-  }
+  await fsyncDir(dir);
 }

@@ -83,15 +83,6 @@ function ioError(message: string, cause: unknown): TelemetryError {
   return new TelemetryError(ErrorCodes.TELEM_JOURNAL_IO, message, { cause });
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fd = await fsa.open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await fsa.fsync(fd);
-  } finally {
-    await fsa.close(fd);
-  }
-}
-
 export async function openJournal(options: JournalOptions): Promise<Journal> {
   const file = options.path;
   const dir = path.dirname(file);
@@ -156,19 +147,14 @@ export async function openJournal(options: JournalOptions): Promise<Journal> {
       removed = lines.slice(0, n);
       const kept = lines.slice(n);
       const tmp = path.join(dir, `.${path.basename(file)}.tmp`);
-      const out = await fsa.open(
+      await fsa.writeSynced(
         tmp,
         constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
         0o644,
+        Buffer.from(kept.length ? `${kept.join('\n')}\n` : '', 'latin1'),
       );
-      try {
-        await fsa.writeAll(out, Buffer.from(kept.length ? `${kept.join('\n')}\n` : '', 'latin1'));
-        await fsa.fsync(out);
-      } finally {
-        await fsa.close(out);
-      }
       await fsa.rename(tmp, file);
-      await fsyncDir(dir);
+      await fsa.fsyncDir(dir);
       await fsa.close(fd);
       fd = await fsa.open(file, APPEND_FLAGS, 0o644);
       count = kept.length;

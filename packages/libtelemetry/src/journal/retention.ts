@@ -45,17 +45,12 @@ export function createRetention(options: { readonly dir: string }): Retention {
       await fsa.mkdir(dir, { recursive: true, mode: 0o750 });
       const final = path.join(dir, recordId);
       const tmp = path.join(dir, `.${recordId}.tmp`);
-      const out = await fsa.open(
+      await fsa.writeSynced(
         tmp,
         constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
         0o644,
+        payload,
       );
-      try {
-        await fsa.writeAll(out, payload);
-        await fsa.fsync(out);
-      } finally {
-        await fsa.close(out);
-      }
       try {
         await fsa.link(tmp, final);
       } catch (err) {

@@ -33,6 +33,7 @@ import {
   close,
   fstat,
   fsync,
+  fsyncDir,
   mkdir,
   open,
   rename,
@@ -288,13 +289,8 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
   let queued: Promise<void> | undefined;
   function startDirSync(): Promise<void> {
     const p = (async () => {
-      const fd = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-      try {
-        await fsync(fd);
-        dirSyncs++;
-      } finally {
-        await close(fd);
-      }
+      await fsyncDir(dir);
+      dirSyncs++;
     })();
     inFlight = p.finally(() => {
       inFlight = undefined;

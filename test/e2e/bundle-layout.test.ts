@@ -29,6 +29,14 @@ function importedBuiltins(text: string): string[] {
   return [...text.matchAll(/^\/\/ node-builtin:([a-z_/]+)$/gm)].map((m) => m[1]!);
 }
 
+/** telemd's chunks (dist/chunks/telemd/*.mjs), read only when the code that needs them runs. */
+function telemdChunks(): string[] {
+  const dir = binPath('packages/telemd/dist/chunks/telemd');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.mjs'))
+    .map((f) => path.join(dir, f));
+}
+
 test('telemd listens before it loads the daemon: the entry statically reaches neither it nor undici', () => {
   const entry = binPath('packages/telemd/dist/telemd.mjs');
   const closure = staticClosure(entry);
@@ -52,11 +60,9 @@ test('telemd listens before it loads the daemon: the entry statically reaches ne
 });
 
 test("telemd's bundle has no HTTP/2 client and no Milo parser (undici's, never used)", () => {
-  const dir = binPath('packages/telemd/dist/chunks/telemd');
-  const chunks = readdirSync(dir).filter((f) => f.endsWith('.mjs'));
   let h1 = false;
-  for (const chunk of chunks) {
-    const text = readFileSync(path.join(dir, chunk), 'utf8');
+  for (const chunk of telemdChunks()) {
+    const text = readFileSync(chunk, 'utf8');
     assert.ok(!importedBuiltins(text).includes('http2'), `${chunk} imports node:http2`);
     assert.doesNotMatch(text, /\/\/ \.\.\/\.\.\/node_modules\/undici\/lib\/milo\//, `${chunk} bundles Milo`);
     h1 ||= text.includes('// ../../node_modules/undici/lib/dispatcher/client-h1.js');
@@ -65,13 +71,7 @@ test("telemd's bundle has no HTTP/2 client and no Milo parser (undici's, never u
 });
 
 test("telemd's bundle takes neither node:http, node:assert nor node:fs/promises (3 MiB of idle RSS)", () => {
-  const dir = binPath('packages/telemd/dist/chunks/telemd');
-  const files = [
-    binPath('packages/telemd/dist/telemd.mjs'),
-    ...readdirSync(dir)
-      .filter((f) => f.endsWith('.mjs'))
-      .map((f) => path.join(dir, f)),
-  ];
+  const files = [binPath('packages/telemd/dist/telemd.mjs'), ...telemdChunks()];
   const all = files.map((file) => readFileSync(file, 'utf8')).join('\n');
   const builtins = new Set(importedBuiltins(all));
   assert.ok(builtins.has('fs'), 'the sanity check: the bundle does import node:fs');

@@ -30,7 +30,7 @@ export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => v
 export class CollectorListener {
   readonly server: http.Server;
   readonly #sockets = new Set<Socket>();
-  #inFlight = 0;
+  readonly #open = new Set<http.ServerResponse>();
   #draining = false;
   #idle: (() => void)[] = [];
 
@@ -48,11 +48,11 @@ export class CollectorListener {
           res.end('too many header fields\n');
           return;
         }
-        this.#inFlight++;
+        this.#open.add(res);
         if (this.#draining) res.setHeader('Connection', 'close');
         res.once('close', () => {
-          this.#inFlight--;
-          if (this.#inFlight === 0) for (const w of this.#idle.splice(0)) w();
+          this.#open.delete(res);
+          if (this.#open.size === 0) for (const w of this.#idle.splice(0)) w();
         });
         handler(req, res);
       },
@@ -92,15 +92,17 @@ export class CollectorListener {
   }
 
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#open.size;
   }
 
   /** Stops accepting, waits up to timeoutMs for in-flight requests, then cuts what is left. */
   async drain(timeoutMs: number): Promise<{ cut: number }> {
     this.#draining = true;
+    // Answers still to come close their connection, so keep-alive clients go too.
+    for (const res of this.#open) if (!res.headersSent) res.setHeader('Connection', 'close');
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
-    if (this.#inFlight > 0) {
+    if (this.#open.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         new Promise<void>((resolve) => this.#idle.push(resolve)),
@@ -110,7 +112,7 @@ export class CollectorListener {
       ]);
       clearTimeout(timer);
     }
-    const cut = this.#inFlight;
+    const cut = this.#open.size;
     for (const socket of this.#sockets) socket.destroy();
     await closed;
     return { cut };

@@ -111,7 +111,7 @@ async function startFloor(): Promise<{ port: number; stop(): Promise<void> }> {
   };
 }
 
-type Target = 'floor' | 'sqlite' | 'postgres';
+type Target = 'floor' | 'sqlite' | 'sqlite-normal' | 'postgres';
 
 async function measure(env: BenchEnv, target: Target): Promise<Outcome> {
   const posts = env.quick ? 400 : 20_000;
@@ -173,6 +173,12 @@ export function collectorCases(): BenchCase[] {
         batch_rps: { ...upstream, target: '>= 41500' },
       },
       run: (env) => measure(env, 'sqlite'),
+    },
+    {
+      id: 'h.collector.sqlite-normal',
+      title: 'collector -> SQLite synchronous=normal (kill -9 safe, not power-cut safe)',
+      references: { post_rps: upstream, batch_rps: upstream },
+      run: (env) => measure(env, 'sqlite-normal'),
     },
     {
       id: 'h.collector.postgres',

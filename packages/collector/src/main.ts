@@ -7,7 +7,6 @@ import { parseArgs } from 'node:util';
 import { createStderrLogger, type Logger } from '@telemetrics/libtelemetry/log';
 import {
   type CollectorConfig,
-  ConfigError,
   type Key,
   KEYS,
   parseConfigFile,
@@ -135,7 +134,6 @@ async function main(argv: string[]): Promise<number> {
   try {
     db = await openDb(config.db);
   } catch (err) {
-    if (err instanceof ConfigError) throw err;
     log.log('err', 'cannot open the database', { db: redact(config.db), error: (err as Error).message });
     return 1;
   }

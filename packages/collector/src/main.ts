@@ -5,13 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createStderrLogger, type Logger } from '@telemetrics/libtelemetry/log';
-import {
-  type CollectorConfig,
-  type Key,
-  KEYS,
-  parseConfigFile,
-  resolveConfig,
-} from './config.ts';
+import { type CollectorConfig, type Key, KEYS, parseConfigFile, resolveConfig } from './config.ts';
 import { openDb } from './db/open.ts';
 import type { Db } from './db/types.ts';
 import { CollectorApp } from './http/app.ts';

@@ -132,11 +132,17 @@ test('socket activation: listens on the socket systemd-socket-activate passes', 
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
+  const bound = new Promise<void>((resolve, reject) => {
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      // systemd-socket-activate says "Listening on 127.0.0.1:PORT as 3." once it holds the socket.
+      if (/Listening on /.test(stderr)) resolve();
+    });
+    child.once('close', () => reject(new Error(`systemd-socket-activate exited: ${stderr}`)));
   });
   try {
-    // systemd-socket-activate holds the socket from the start: the first connection starts the collector.
+    await bound;
+    // The first connection starts the collector on the inherited socket.
     const res = await fetch(`http://127.0.0.1:${port}/v2/collector`, { method: 'POST', body: 'x' });
     assert.deepEqual(await res.json(), { message: 'Telemetry ID mismatch' });
     assert.match(stderr, /^<5>listening /m);

@@ -3,7 +3,7 @@
 // bookworm's is 18, this project's CI images carry 20). .ci/run installs
 // Debian's nodejs so that an older node is there to try.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -41,7 +41,10 @@ test('every bin and script run by an older node says it needs Node.js 24 and how
     return;
   }
   for (const entry of ENTRY_POINTS) {
-    const r = spawnSync(node, [entry, '--version'], { cwd: REPO, encoding: 'utf8' });
+    const r: SpawnSyncReturns<string> = spawnSync(node, [entry, '--version'], {
+      cwd: REPO,
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 1, `${entry}: ${r.stdout}${r.stderr}`);
     assert.match(
       r.stderr,

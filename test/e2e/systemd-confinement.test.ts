@@ -73,7 +73,11 @@ async function probeUnit(c: Container, unit: string): Promise<ProbeResult> {
   try {
     const since = (await c.sh('date +@%s.%N')).trim();
     await c.sh(`systemctl start ${unit}`, { timeoutMs: 60_000 });
-    const out = await c.sh(`journalctl -u ${unit} --since ${since} -o cat --no-pager`);
+    // journald may file the probe's output a moment after the oneshot ended.
+    const out = await waitInside(
+      c,
+      `journalctl -u ${unit} --since ${since} -o cat --no-pager | grep '^SANDBOX-PROBE '`,
+    ).catch((err: Error) => err.message);
     const line = out.split('\n').find((l) => l.startsWith('SANDBOX-PROBE '));
     assert.ok(line, `no probe output from ${unit}:\n${out}`);
     return JSON.parse(line.slice('SANDBOX-PROBE '.length)) as ProbeResult;

@@ -17,6 +17,7 @@ import {
   installTelemetrics,
   nspawnMissing,
   unitProperty,
+  waitInside,
 } from '../helpers/nspawn.ts';
 
 const missing = nspawnMissing();
@@ -103,6 +104,8 @@ test('systemd as PID 1: telemctl journal and status show a record delivered by t
   const before = collector.records.length;
   await c.sh('telem-record-gen -c org.example/nspawn/journal -p journal -e 0123456789abcdef0123456789abcdef');
   await collector.waitForRecords(before + 1, { timeoutMs: 60_000 });
+  // telemd writes its journal line after the collector's answer: wait for it.
+  await waitInside(c, 'telemctl journal -e 0123456789abcdef0123456789abcdef | grep -q .');
   const journal = await c.run(['telemctl', 'journal', '-V', '-c', 'org.example/nspawn/journal']);
   assert.equal(journal.code, 0, journal.stderr);
   assert.match(journal.stdout, /^org\.example\/nspawn\/journal .* 0123456789abcdef0123456789abcdef /m);

@@ -8,6 +8,7 @@ import { requestHeader, startCollector, tlsAvailable } from '../helpers/collecto
 import { readVector } from '../helpers/vectors.ts';
 import { parseHttpMessage } from './raw-http.ts';
 import { CollectorServer } from './server.ts';
+import { lacks } from '../helpers/need.ts';
 
 /** The hprobe record as the C client v2.3.5 posts it (header pairs + body). */
 function hprobeRequest(): { headers: [string, string][]; body: Buffer } {
@@ -209,10 +210,7 @@ describe('startCollector', () => {
   });
 
   test('serves HTTPS with a certificate the CA file verifies', async (t) => {
-    if (!(await tlsAvailable())) {
-      t.skip('openssl CLI not found');
-      return;
-    }
+    if (lacks(t, !(await tlsAvailable()) && 'openssl CLI not found')) return;
     await using collector = await startCollector({ tls: true });
     assert.match(collector.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     assert.ok(collector.caFile);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import fc from 'fast-check';
 import { after, before, describe, test } from 'node:test';
+import { inCI } from '../helpers/need.ts';
 import { type PostgresCluster, postgresAvailable, startPostgres } from '../helpers/postgres.ts';
 import { readVector } from '../helpers/vectors.ts';
 import { type InProcessCollector, startInProcess } from './in-process.ts';
@@ -27,12 +28,12 @@ const withoutTid = (h: Record<string, string>): Record<string, string> =>
 
 let cluster: PostgresCluster | undefined;
 before(async () => {
-  if (postgresAvailable() || process.env['CI'] === 'true') cluster = await startPostgres();
+  if (postgresAvailable() || inCI) cluster = await startPostgres();
 });
 after(() => cluster?.close());
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
-  const skip = dialect === 'postgres' && !postgresAvailable() && process.env['CI'] !== 'true';
+  const skip = dialect === 'postgres' && !postgresAvailable() && !inCI;
   describe(`${dialect}`, { skip }, () => {
     let c: InProcessCollector;
     let url = '';

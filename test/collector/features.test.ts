@@ -309,6 +309,29 @@ describe('bounds and access', () => {
     assert.equal(await c.count(), 0);
   });
 
+  test('bodies over the shared memory budget get 503 with Retry-After, and the budget comes back', async () => {
+    await using c = await startInProcess(undefined, { maxBufferedBytes: 4096 });
+    const url = `http://127.0.0.1:${c.port}/v2/collector`;
+    const big = await fetch(url, {
+      method: 'POST',
+      headers: hprobeHeaders(),
+      body: Buffer.alloc(8192, 'a'),
+    }).catch((err: Error) => err);
+    if (!(big instanceof Error)) {
+      assert.equal(big.status, 503);
+      assert.equal(big.headers.get('retry-after'), '5');
+    }
+    for (let i = 0; i < 5; i++) {
+      const small = await fetch(url, {
+        method: 'POST',
+        headers: hprobeHeaders(),
+        body: Buffer.alloc(3000, 'b'),
+      });
+      assert.equal(small.status, 201, 'each answered request gives its bytes back');
+    }
+    assert.equal(await c.count(), 5);
+  });
+
   test('more than 100 header fields: 431, nothing stored', async () => {
     await using c = await startInProcess();
     const headers = hprobeHeaders();

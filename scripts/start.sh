@@ -30,14 +30,15 @@ mkdir -p "$local_dir/spool"
 : >"$local_dir/opt-in"
 
 # ---- THE COLLECTOR -------------------------------------------------------
-# Until packages/collector lands, the test collector (test/collector/main.ts,
-# records in memory) stands in for it. To switch, change only this function:
-# it starts a collector on 127.0.0.1, port COLLECTOR_PORT (0 = a free one),
-# and prints its base URL as the first line of stdout.
+# telemetrics-collector (packages/collector) on its embedded SQLite default, the
+# database under the local dir. This function starts a collector on 127.0.0.1,
+# port COLLECTOR_PORT (0 = a free one), and prints its base URL as the first
+# line of stdout.
 start_collector() {
-  exec node test/collector/main.ts --host 127.0.0.1 --port "${COLLECTOR_PORT:-0}"
+  exec node packages/collector/dist/telemetrics-collector.mjs --host 127.0.0.1 \
+    --port "${COLLECTOR_PORT:-0}" --db "sqlite:$local_dir/collector.db"
 }
-COLLECTOR_NAME="test collector (test/collector/main.ts)"
+COLLECTOR_NAME="collector (telemetrics-collector, SQLite at $local_dir/collector.db)"
 COLLECTOR_RECORDS_PATH="/api/records"
 # ---------------------------------------------------------------------------
 

@@ -190,6 +190,18 @@ export function decodeBody(body: Uint8Array): string {
 
 const stripQuotes = (v: string): string => v.replaceAll('"', '').replaceAll("'", '');
 
+const LOWER_NAMES = new Map<string, string>();
+
+/** A canonical header name's lookup key, computed once per name (the validator asks ~20 per record). */
+function lowerName(canonical: string): string {
+  let lower = LOWER_NAMES.get(canonical);
+  if (lower === undefined) {
+    lower = canonical.toLowerCase();
+    LOWER_NAMES.set(canonical, lower);
+  }
+  return lower;
+}
+
 /** Validates the v2 "headers" request (POST /v2/collector or /). */
 export function validateV2(input: PostInput, opts: ValidateOptions): ValidationResult {
   const headers = normalizeHeaders(input.headers);
@@ -225,12 +237,17 @@ export function validateV3(input: PostInput, opts: ValidateOptions): ValidationR
   return validateFields(headers, payload, opts);
 }
 
-function reject(message: string): ValidationResult {
+export function reject(message: string): ValidationResult {
   return { status: 400, body: messageBody(message), message };
 }
 
-function validateFields(h: Map<string, string>, payload: string, opts: ValidateOptions): ValidationResult {
-  const get = (canonical: string): string | undefined => h.get(canonical.toLowerCase());
+/** §4.2 on already-normalised fields (the v2 headers, the v3 JSON keys, a batch record's headers). */
+export function validateFields(
+  h: Map<string, string>,
+  payload: string,
+  opts: ValidateOptions,
+): ValidationResult {
+  const get = (canonical: string): string | undefined => h.get(lowerName(canonical));
 
   // 1
   if (get('X-Telemetry-TID') !== (opts.tid ?? DEFAULT_TID)) return reject('Telemetry ID mismatch');
@@ -365,6 +382,15 @@ function validateFields(h: Map<string, string>, payload: string, opts: ValidateO
   ] as const) {
     if (value.includes('\0')) return reject(`${name} contains a NUL character`);
   }
-  const body = `${pyJsonDumps(recordJson(record, opts.id, opts.nowSec))}\n`;
-  return { status: 201, body, record };
+  // Built on first read: the HTTP layer answers with the stored id instead, and a batch answers
+  // with none, so most 201 results never need it.
+  let body: string | undefined;
+  return {
+    status: 201,
+    record,
+    get body() {
+      body ??= `${pyJsonDumps(recordJson(record, opts.id, opts.nowSec))}\n`;
+      return body;
+    },
+  };
 }

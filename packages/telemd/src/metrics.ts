@@ -192,8 +192,6 @@ export function createMetrics(wallNow: () => number = Date.now): Metrics {
 export interface StatusWriter {
   /** Ask for a write; at most one per intervalMs. */
   schedule(): void;
-  /** Write now (at exit). */
-  flush(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -245,11 +243,6 @@ export function createStatusWriter(options: {
         void run();
       }, wait);
       timer.unref();
-    },
-    async flush() {
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      await run();
     },
     async close() {
       if (closed) return;

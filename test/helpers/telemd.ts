@@ -15,11 +15,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_CONFIG, formatConfigValue, type TelemetryConfig } from '@telemetrics/libtelemetry/config';
+import { formatConfigValue, type TelemetryConfig } from '@telemetrics/libtelemetry/config';
 import { createMemoryLogger, type Logger } from '@telemetrics/libtelemetry/log';
 import { type Daemon, type DaemonOptions, startDaemon } from '../../packages/telemd/src/daemon.ts';
 import type { TelemRecord } from '../../packages/telemd/src/record.ts';
 import { createDirectPipeline } from '../../packages/telemd/src/pipeline.ts';
+import { testConfig } from '../../packages/telemd/src/config.fixtures.ts';
 import { binPath } from './run-bin.ts';
 
 export const TELEMD_MAIN = binPath('packages/telemd/dist/telemd.mjs');
@@ -28,22 +29,7 @@ export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'telem-'));
 }
 
-/** A config rooted in `dir`: socket, state and logs there; recycling off unless asked. */
-export function testConfig(dir: string, overrides: Partial<TelemetryConfig> = {}): TelemetryConfig {
-  return {
-    ...DEFAULT_CONFIG,
-    socket_path: path.join(dir, 'telem-0'),
-    spool_dir: path.join(dir, 'spool'),
-    opt_in_file: path.join(dir, 'opt-in'),
-    static_machine_id_file: path.join(dir, 'static-machine-id'),
-    machine_id_file: path.join(dir, 'machine_id'),
-    journal_file: path.join(dir, 'journal'),
-    record_retention_dir: path.join(dir, 'records'),
-    status_file: path.join(dir, 'telemd-status.json'),
-    daemon_recycling_enabled: false,
-    ...overrides,
-  };
-}
+export { testConfig };
 
 /** INI text for a config, as the C parser reads it (`\` escaped, `\s` for a leading space). */
 export function renderConfig(config: Partial<TelemetryConfig>): string {

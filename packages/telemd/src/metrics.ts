@@ -4,7 +4,7 @@
 // pipeline's counters and the status file `telemctl status` reads (format in
 // README, "Spool, rate limits and retries").
 import diagnostics_channel from 'node:diagnostics_channel';
-import { mkdir } from '@telemetrics/libtelemetry/fs-async';
+import { mkdir } from '@telemetrics/libtelemetry/internal/fs-async';
 import path from 'node:path';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import { writeFileDurably } from './write-durably.ts';

@@ -1,6 +1,6 @@
 // telemd for tests, as `await using` resources:
 //
-//   await using d = await startTestDaemon({ server: collector.v2Url });   // in-process daemon
+//   await using d = await startTestDaemon({ server: collector.v2Url });   // in-process, production pipeline
 //   await sendFrame(d.socketPath, readVector('socket/v2.4.3-hprobe.bin'));
 //   const [record] = await d.nextAccepted(1);
 //
@@ -19,11 +19,13 @@ import { formatConfigValue, type TelemetryConfig } from '@telemetrics/libtelemet
 import { createMemoryLogger, type Logger } from '@telemetrics/libtelemetry/log';
 import { type Daemon, type DaemonOptions, startDaemon } from '../../packages/telemd/src/daemon.ts';
 import type { TelemRecord } from '../../packages/telemd/src/record.ts';
-import { createDirectPipeline } from '../../packages/telemd/src/pipeline.ts';
 import { testConfig } from '../../packages/telemd/src/config.fixtures.ts';
 import { binPath } from './run-bin.ts';
 
 export const TELEMD_MAIN = binPath('packages/telemd/dist/telemd.mjs');
+
+/** Port 1 on loopback: nothing listens there, so a delivery is refused at once. */
+const REFUSED_SERVER = 'http://127.0.0.1:1/v2/collector';
 
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'telem-'));
@@ -67,22 +69,14 @@ export async function startTestDaemon(
 ): Promise<TestDaemon> {
   const dir = tempDir();
   const logger = createMemoryLogger();
-  const config = testConfig(dir, overrides);
+  // The production pipeline (spool first, then delivery), as telemd runs it. A test that names
+  // no server gets a refused loopback port, never the public default.
+  const config = testConfig(dir, { server: REFUSED_SERVER, ...overrides });
   let daemon: Daemon;
   try {
     daemon = await startDaemon({
       // The vectors' capture machine had no DMI; tests fake the facts rather than read this host.
       readHostFacts: async () => ({ arch: 'x86_64', kernel_version: '6.1.0-test', cpu_model: 'Test CPU' }),
-      // In-process tests look at intake and at each delivery outcome: the direct pipeline reports
-      // every failure per record. The daemon's default, the durable spool pipeline, is tested by
-      // test/e2e/spool-*.test.ts and by every test that spawns the binary.
-      createPipeline: ({ sink, logger: l, counters, config: c }) =>
-        createDirectPipeline({
-          sink,
-          logger: l,
-          counters,
-          deliveryEnabled: c.record_server_delivery_enabled,
-        }),
       ...options,
       config,
       logger: options.logger ?? logger,

@@ -18,10 +18,6 @@ export const Channels = {
   rejected: 'telemd:record:rejected',
   /** The sink answered 200/201: `{ record, status }`. */
   delivered: 'telemd:record:delivered',
-  /** Delivery failed (retryable or permanent) and was logged: `{ record, outcome }`. */
-  failed: 'telemd:record:failed',
-  /** Delivery is disabled (record_server_delivery_enabled=false): `{ record }`. */
-  kept: 'telemd:record:kept',
   /** A connection was shed at accept because too many were open: `{ open }`. */
   shed: 'telemd:connection:shed',
 } as const;
@@ -49,15 +45,12 @@ export function publish(name: ChannelName, message: object): void {
   if (channel.hasSubscribers) channel.publish(message);
 }
 
-/** Intake's counters, and the direct pipeline's delivered/failed/kept (the exit line is Daemon.summary()). */
+/** Intake's counters (the pipeline keeps its own in Metrics; the exit line is Daemon.summary()). */
 export interface Counters {
   connections: number;
   shed: number;
   accepted: number;
   rejected: number;
-  delivered: number;
-  failed: number;
-  kept: number;
   readonly rejectedByCode: Map<string, number>;
 }
 
@@ -67,9 +60,6 @@ export function createCounters(): Counters {
     shed: 0,
     accepted: 0,
     rejected: 0,
-    delivered: 0,
-    failed: 0,
-    kept: 0,
     rejectedByCode: new Map(),
   };
 }

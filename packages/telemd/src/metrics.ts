@@ -2,7 +2,7 @@
 // free when nobody subscribes; tests subscribe to await "record handled".
 // The second half (CHANNELS, createMetrics, createStatusWriter) is the spool
 // pipeline's counters and the status file `telemctl status` reads (format in
-// README, "Spool, rate limits and retries").
+// docs/operations.md, "Counters and the status file").
 import diagnostics_channel from 'node:diagnostics_channel';
 import { mkdir } from '@telemetrics/libtelemetry/internal/fs-async';
 import path from 'node:path';

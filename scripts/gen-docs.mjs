@@ -3,7 +3,8 @@
 //   docs/error-codes.md          every error code of libtelemetry, telemd and crashprobe, from
 //                                errors.ts (the codes) and error-meanings.ts (what they mean);
 //   docs/configuration.md        the key table between its config-keys markers, from config/keys.ts;
-//   man/telemetrics.conf.5       the configuration man page, from the same key table.
+//   man/telemetrics.conf.5       the configuration man page, from the same key table;
+//   etc/telemetrics.conf         the shipped defaults, every key commented out (config/render.ts).
 // Usage: node scripts/gen-docs.mjs          write the files
 //        node scripts/gen-docs.mjs --check  exit 1 and name the stale files (test/e2e/docs.test.ts)
 // It imports the TypeScript sources directly (Node 24 strips the types), so it needs no build.
@@ -20,7 +21,9 @@ const { TELEMD_ERROR_MEANINGS } = await src('packages/telemd/src/error-meanings.
 const { CoreErrorCodes } = await src('packages/crashprobe/src/errors.ts');
 const { CRASH_ERROR_MEANINGS } = await src('packages/crashprobe/src/error-meanings.ts');
 const { CONFIG_KEYS, formatConfigValue } = await src('packages/libtelemetry/src/config/keys.ts');
-const { renderConfigKeysMarkdown } = await src('packages/libtelemetry/src/config/render.ts');
+const { renderConfigKeysMarkdown, renderDefaultConfigFile } = await src(
+  'packages/libtelemetry/src/config/render.ts',
+);
 // telemd's errors.ts imports libtelemetry's package entry (a build output); its codes equal the
 // keys of the meanings table, which the type checker holds to TelemdErrorCode.
 const TELEMD_CODES = Object.keys(TELEMD_ERROR_MEANINGS);
@@ -155,6 +158,7 @@ const outputs = [
   ['docs/error-codes.md', () => renderErrorCodes()],
   ['docs/configuration.md', (current) => renderConfigurationDoc(current)],
   ['man/telemetrics.conf.5', () => renderConfigManPage()],
+  ['etc/telemetrics.conf', () => renderDefaultConfigFile()],
 ];
 
 const check = process.argv.includes('--check');

@@ -22,7 +22,7 @@ test('etc/telemetrics.conf is exactly what renderDefaultConfigFile() produces', 
   assert.equal(
     readFileSync(SHIPPED, 'utf8'),
     renderDefaultConfigFile(),
-    'regenerate: node -e "import(\'@telemetrics/libtelemetry/config\').then(m=>process.stdout.write(m.renderDefaultConfigFile()))" > etc/telemetrics.conf',
+    'regenerate: node scripts/gen-docs.mjs',
   );
 });
 

@@ -10,7 +10,7 @@
 //                               INSTALL_MANIFEST (what --uninstall removes)
 //   <prefix>/bin/<tool>         `#!/bin/sh` + `exec <node> <main.js> "$@"`
 //   units, tmpfiles.d, sysusers.d, sysctl.d, system.conf.d drop-in, the default
-//   telemetrics.conf, and man pages rendered from each tool's --help.
+//   telemetrics.conf, and the man pages of man/.
 //
 // The layout mirrors the repository (packages/<dir>, node_modules/@telemetrics/
 // <name> -> ../../packages/<dir>), so module resolution is the one tested.
@@ -58,16 +58,6 @@ Example:
   sudo node scripts/install.mjs --prefix /usr --node /usr/bin/node
   sudo node scripts/install.mjs --prefix /usr --uninstall
 `;
-
-// Launcher name -> man section and one-line description; other bins get
-// section 1 and their package's description.
-const MAN = {
-  telemd: { section: '8', summary: 'telemetrics daemon: record intake and delivery' },
-  crashprobe: { section: '8', summary: 'core dump handler that reports crashes as telemetry records' },
-  telemctl: { section: '1', summary: 'control the telemetrics services and read the local journal' },
-  hprobe: { section: '1', summary: 'send a hello or heartbeat telemetry record' },
-  'telem-record-gen': { section: '1', summary: 'create a telemetry record and send it to telemd' },
-};
 
 // Templates: source under systemd/ -> destination directory option.
 const TEMPLATES = [
@@ -298,58 +288,6 @@ function renderTemplate(text, subst) {
   });
 }
 
-function roffEscape(line) {
-  const escaped = line.replaceAll('\\', '\\e').replaceAll('-', '\\-');
-  return /^[.']/.test(escaped) ? `\\&${escaped}` : escaped;
-}
-
-// Help texts written as man pages (NAME, SYNOPSIS, ... headings at column 0,
-// indented bodies) become real sections; any other text goes in verbatim
-// under DESCRIPTION.
-function helpSections(help) {
-  const lines = help.replace(/\n+$/, '').split('\n');
-  const isHeading = (l) => /^[A-Z][A-Z ]*[A-Z]$/.test(l);
-  if (!isHeading(lines.find((l) => l.trim() !== '') ?? '')) return null;
-  const sections = [];
-  for (const line of lines) {
-    if (isHeading(line)) sections.push({ title: line, body: [] });
-    else if (sections.length > 0) sections.at(-1).body.push(line);
-  }
-  for (const section of sections) {
-    while (section.body.length > 0 && section.body.at(-1).trim() === '') section.body.pop();
-    while (section.body.length > 0 && section.body[0].trim() === '') section.body.shift();
-    const indent = Math.min(...section.body.filter((l) => l.trim()).map((l) => /^ */.exec(l)[0].length));
-    section.body = section.body.map((l) => l.slice(Number.isFinite(indent) ? indent : 0));
-  }
-  return sections;
-}
-
-function manPage(name, section, summary, version, help) {
-  const verbatim = (lines) => `.nf\n${lines.map(roffEscape).join('\n')}\n.fi\n`;
-  const head = `.TH ${name.toUpperCase()} ${section} "" "telemetrics ${version}" "telemetrics"\n`;
-  const sections = helpSections(help);
-  const hasName = sections?.some((s) => s.title === 'NAME' && s.body.length > 0);
-  const nameSection = `.SH NAME\n${roffEscape(name)} \\- ${roffEscape(summary)}\n`;
-  if (sections && hasName) {
-    return (
-      head +
-      sections
-        .map((s) =>
-          s.title === 'NAME'
-            ? `.SH NAME\n${s.body.map((l) => roffEscape(l.trim())).join(' ')}\n`
-            : `.SH ${s.title}\n${verbatim(s.body)}`,
-        )
-        .join('')
-    );
-  }
-  return (
-    head +
-    nameSection +
-    `.SH DESCRIPTION\nThe text below is the output of \\fB${roffEscape(name)} \\-\\-help\\fR.\n.PP\n` +
-    verbatim(help.replace(/\n+$/, '').split('\n'))
-  );
-}
-
 function checkNode(node) {
   if (!fs.existsSync(node)) {
     warn(
@@ -427,8 +365,6 @@ function install(destdir, dirs, node) {
     copyTree(m, depDir, path.join(dirs.pkglibdir, path.relative(REPO, depDir)), () => true, 'node_modules');
   }
 
-  const version = readJson(path.join(REPO, 'package.json')).version;
-  const bins = [];
   for (const p of packages) {
     for (const [name, rel] of Object.entries(p.json.bin ?? {})) {
       const script = path.join(dirs.pkglibdir, 'packages', p.dir, rel);
@@ -441,7 +377,6 @@ function install(destdir, dirs, node) {
         `# a socket handed over by systemd (LISTEN_PID) still belongs to node.\n` +
         `exec ${[node, ...nodeFlags(p.json), script].map(shellQuote).join(' ')} "$@"\n`;
       m.write(path.join(dirs.bindir, name), launcher, 0o755);
-      bins.push({ name, script, description: p.json.description });
     }
   }
 
@@ -471,21 +406,10 @@ function install(destdir, dirs, node) {
     warn('etc/telemetrics.conf does not exist yet; no default configuration installed');
   }
 
-  // Man pages come from the installed copy, which also proves that the
-  // production layout resolves its imports.
-  for (const { name, script, description } of bins) {
-    const r = spawnSync(process.execPath, [m.staged(script), '--help'], {
-      encoding: 'utf8',
-      timeout: 20_000,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' },
-    });
-    if (r.status !== 0 || !r.stdout.trim()) {
-      warn(`no man page for ${name}: "${name} --help" exited ${r.status ?? r.signal} without help text`);
-      continue;
-    }
-    const meta = MAN[name] ?? { section: '1', summary: description ?? name };
-    const page = manPage(name, meta.section, meta.summary, version, r.stdout);
-    m.write(path.join(dirs.mandir, `man${meta.section}`, `${name}.${meta.section}`), page, 0o644);
+  // Man pages: written as roff in man/ (telemetrics.conf.5 generated by scripts/gen-docs.mjs).
+  for (const page of fs.readdirSync(path.join(REPO, 'man')).sort()) {
+    const section = /\.([1-8])$/.exec(page)?.[1];
+    if (section) m.copy(path.join(REPO, 'man', page), path.join(dirs.mandir, `man${section}`, page));
   }
 
   const manifestPath = path.join(dirs.pkglibdir, MANIFEST_NAME);

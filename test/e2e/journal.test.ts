@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { droppedJournalPath, readJournal } from '@telemetrics/libtelemetry/journal';
+import { droppedJournalPath, readJournal } from '@telemetrics/libtelemetry/internal/journal';
 import { startCollector } from '../helpers/collector.ts';
 import { binPath, runBin } from '../helpers/run-bin.ts';
 import { runTelemctl } from '../helpers/telemctl.ts';

@@ -1,5 +1,5 @@
-// telemd delivery against the reference collector on 127.0.0.1: failures are
-// classified and logged (never silently lost), HTTPS with a test CA through
+// telemd delivery against the reference collector on 127.0.0.1, through the production pipeline
+// (spool first): failures are classified, recorded and the record kept (never silently lost), HTTPS with a test CA through
 // cainfo, per-record CFG: overrides only from root-owned files, reload and
 // close without losing accepted records.
 import assert from 'node:assert/strict';
@@ -10,8 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '@telemetrics/libtelemetry/config';
 import { decodeFrame, encodeFrame, type RecordHeaders } from '@telemetrics/libtelemetry/wire';
-import type { DeliveryOutcome } from '../../packages/telemd/src/deliver/sink.ts';
-import { Channels } from '../../packages/telemd/src/metrics.ts';
+import { CHANNELS, type DeliveryErrorInfo } from '../../packages/telemd/src/metrics.ts';
 import type { TelemRecord } from '../../packages/telemd/src/record.ts';
 import { startCollector } from '../helpers/collector.ts';
 import { renderConfig, sendFrame, startTestDaemon, testConfig, waitUntil } from '../helpers/telemd.ts';
@@ -27,73 +26,116 @@ function frame(overrides: Partial<Record<keyof RecordHeaders, string>> = {}, cfg
   return { bytes: encodeFrame({ headers, payload: Buffer.from('hello\n'), cfgPath }), event_id };
 }
 
-interface Failure {
+interface Spooled {
   record: TelemRecord;
-  outcome: DeliveryOutcome;
+  why: string;
 }
 
-/** Resolves with the failure published for `eventId`. */
-function failureOf(eventId: string): Promise<Failure> {
+/** Resolves with the message the pipeline publishes when it keeps `eventId`'s record in the spool. */
+function spooledOf(eventId: string): Promise<Spooled> {
   return new Promise((resolve) => {
     const onMessage = (message: unknown): void => {
-      const m = message as Failure;
-      if (m.record.headers.event_id !== eventId) return;
-      diagnostics_channel.unsubscribe(Channels.failed, onMessage);
+      const m = message as Spooled;
+      if (m.record?.headers.event_id !== eventId) return;
+      diagnostics_channel.unsubscribe(CHANNELS.spooled, onMessage);
       resolve(m);
     };
-    diagnostics_channel.subscribe(Channels.failed, onMessage);
+    diagnostics_channel.subscribe(CHANNELS.spooled, onMessage);
   });
 }
 
-const FAULTS = [
-  ['500', { status: 500 }, 'retryable', 500],
-  ['503 with Retry-After', { status: 503, retryAfter: '7' }, 'retryable', 503],
-  ['400', { status: 400 }, 'permanent', 400],
-  ['reset', { reset: true }, 'retryable', undefined],
+/** Resolves with the next delivery error the pipeline records (the status file's lastDeliveryError). */
+function nextDeliveryError(): Promise<DeliveryErrorInfo> {
+  return new Promise((resolve) => {
+    const onMessage = (message: unknown): void => {
+      diagnostics_channel.unsubscribe(CHANNELS.deliveryError, onMessage);
+      resolve(message as DeliveryErrorInfo);
+    };
+    diagnostics_channel.subscribe(CHANNELS.deliveryError, onMessage);
+  });
+}
+
+/** Spool files of a test daemon (dot-names are temp files and the quarantine). */
+function spoolFiles(dir: string): string[] {
+  const spool = path.join(dir, 'spool');
+  return fs.existsSync(spool) ? fs.readdirSync(spool).filter((n) => !n.startsWith('.')) : [];
+}
+
+// Retries come quickly (backoff has a 1 s floor) so a test sees the spooled record delivered.
+const FAST_RETRY = { delivery_retry_base_ms: 50, delivery_retry_max_ms: 1000 } as const;
+
+// The production pipeline spools first: a retryable answer keeps the record and retries it (the
+// direct test pipeline used to drop it after a log line, which telemd never did).
+const RETRYABLE = [
+  ['500', { status: 500 }, 500],
+  ['503 with Retry-After', { status: 503, retryAfter: '1' }, 503],
+  ['reset', { reset: true }, undefined],
 ] as const;
 
-for (const [name, fault, kind, status] of FAULTS) {
-  test(`collector answers ${name}: the record is logged at err with its event id`, async () => {
+for (const [name, fault, status] of RETRYABLE) {
+  test(`collector answers ${name} once: the record stays in the spool and is delivered on retry`, async () => {
     await using collector = await startCollector();
-    collector.respondWith(fault);
-    await using d = await startTestDaemon({ server: collector.v2Url });
+    collector.respondWith(fault, { times: 1 });
+    await using d = await startTestDaemon({ server: collector.v2Url, ...FAST_RETRY });
     const f = frame();
-    const failed = failureOf(f.event_id);
+    const spooled = spooledOf(f.event_id);
+    const failed = nextDeliveryError();
     await sendFrame(d.socketPath, f.bytes);
-    const { outcome } = await failed;
-    assert.equal(outcome.kind, kind);
-    assert.equal('status' in outcome ? outcome.status : undefined, status);
-    if (name === '503 with Retry-After')
-      assert.equal(outcome.kind === 'retryable' && outcome.retryAfterMs, 7000);
-    assert.ok(d.logger.lines.some((l) => l.startsWith('<3>record not delivered') && l.includes(f.event_id)));
-    assert.equal(d.daemon.counters.failed, 1);
+    assert.equal((await spooled).why, 'retryable');
+    assert.equal((await failed).status, status);
+    const [record] = await collector.waitForRecords(1, { timeoutMs: 20_000 });
+    assert.equal(record!.event_id, f.event_id);
+    assert.ok(d.logger.lines.some((l) => l.startsWith('<4>delivery failed, records stay in the spool')));
+    await waitUntil(() => spoolFiles(d.dir).length === 0, 'the spool file to be removed after delivery');
   });
 }
 
-test('collector hangs past delivery_timeout_ms: timeout, logged', async () => {
+test('collector answers 400: the record is quarantined with its answer, never retried', async () => {
+  await using collector = await startCollector();
+  collector.respondWith({ status: 400 });
+  await using d = await startTestDaemon({ server: collector.v2Url, ...FAST_RETRY });
+  const f = frame();
+  const failed = nextDeliveryError();
+  await sendFrame(d.socketPath, f.bytes);
+  assert.equal((await failed).status, 400);
+  const quarantine = path.join(d.dir, 'spool', '.quarantine');
+  await waitUntil(
+    () => fs.existsSync(quarantine) && fs.readdirSync(quarantine).some((n) => n.endsWith('.reason.json')),
+    'the record in the quarantine',
+  );
+  const note = fs.readdirSync(quarantine).find((n) => n.endsWith('.reason.json'))!;
+  const reason = JSON.parse(fs.readFileSync(path.join(quarantine, note), 'utf8'));
+  assert.equal(reason.reason, 'permanent');
+  assert.equal(reason.status, 400);
+  assert.deepEqual(spoolFiles(d.dir), []);
+  assert.equal(collector.requests.length, 1, 'a permanent refusal is not retried');
+});
+
+test('collector hangs past delivery_timeout_ms: timeout, the record stays in the spool', async () => {
   await using collector = await startCollector();
   collector.respondWith({ hang: true });
   await using d = await startTestDaemon({ server: collector.v2Url, delivery_timeout_ms: 300 });
   const f = frame();
-  const failed = failureOf(f.event_id);
+  const spooled = spooledOf(f.event_id);
+  const failed = nextDeliveryError();
   await sendFrame(d.socketPath, f.bytes);
-  const { outcome } = await failed;
-  assert.equal(outcome.kind, 'retryable');
-  assert.match(outcome.kind === 'retryable' ? outcome.reason : '', /timeout|Timeout/);
-  assert.ok(d.logger.lines.some((l) => l.startsWith('<3>') && l.includes(f.event_id)));
+  assert.match((await failed).message, /timeout|Timeout/);
+  assert.equal((await spooled).why, 'retryable');
+  assert.equal(spoolFiles(d.dir).length, 1);
 });
 
-test('collector down: connection refused, logged', async () => {
+test('collector down: connection refused, the record stays in the spool', async () => {
   const collector = await startCollector();
   const url = collector.v2Url;
   await collector.close();
   await using d = await startTestDaemon({ server: url });
   const f = frame();
-  const failed = failureOf(f.event_id);
+  const spooled = spooledOf(f.event_id);
+  const failed = nextDeliveryError();
   await sendFrame(d.socketPath, f.bytes);
-  const { outcome } = await failed;
-  assert.equal(outcome.kind, 'retryable');
-  assert.match(outcome.kind === 'retryable' ? outcome.reason : '', /ECONNREFUSED/);
+  assert.match((await failed).message, /ECONNREFUSED/);
+  assert.equal((await spooled).why, 'retryable');
+  assert.equal(spoolFiles(d.dir).length, 1);
 });
 
 test('HTTPS with a self-signed CA via cainfo; without it the certificate is refused', async (t) => {
@@ -106,20 +148,24 @@ test('HTTPS with a self-signed CA via cainfo; without it the certificate is refu
 
   await using plain = await startTestDaemon({ server: collector.v2Url });
   const f = frame();
-  const failed = failureOf(f.event_id);
+  const spooled = spooledOf(f.event_id);
+  const failed = nextDeliveryError();
   await sendFrame(plain.socketPath, f.bytes);
-  const { outcome } = await failed;
-  assert.equal(outcome.kind, 'retryable');
-  assert.match(outcome.kind === 'retryable' ? outcome.reason : '', /CERT|certificate|self.signed/i);
+  assert.match((await failed).message, /CERT|certificate|self.signed/i);
+  assert.equal((await spooled).why, 'retryable');
 });
 
-test('record_server_delivery_enabled=false: nothing is posted', async () => {
+test('record_server_delivery_enabled=false: nothing is posted or spooled', async () => {
   await using collector = await startCollector();
   await using d = await startTestDaemon({ server: collector.v2Url, record_server_delivery_enabled: false });
   await sendFrame(d.socketPath, frame().bytes);
   await d.nextAccepted(1);
-  await waitUntil(() => d.daemon.counters.kept === 1, 'the record to be kept');
+  await waitUntil(
+    () => (d.daemon.summary()['dropped_delivery_disabled'] ?? 0) === 1,
+    'the record kept local',
+  );
   assert.equal(collector.requests.length, 0);
+  assert.deepEqual(spoolFiles(d.dir), []);
 });
 
 test('CFG: override applies server and tidheader for that record only, and only from a root-owned file', async (t) => {

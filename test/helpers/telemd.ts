@@ -1,6 +1,6 @@
 // telemd for tests, as `await using` resources:
 //
-//   await using d = await startTestDaemon({ server: collector.v2Url });   // in-process daemon
+//   await using d = await startTestDaemon({ server: collector.v2Url });   // in-process, production pipeline
 //   await sendFrame(d.socketPath, readVector('socket/v2.4.3-hprobe.bin'));
 //   const [record] = await d.nextAccepted(1);
 //
@@ -15,35 +15,23 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_CONFIG, formatConfigValue, type TelemetryConfig } from '@telemetrics/libtelemetry/config';
+import { formatConfigValue, type TelemetryConfig } from '@telemetrics/libtelemetry/config';
 import { createMemoryLogger, type Logger } from '@telemetrics/libtelemetry/log';
 import { type Daemon, type DaemonOptions, startDaemon } from '../../packages/telemd/src/daemon.ts';
 import type { TelemRecord } from '../../packages/telemd/src/record.ts';
-import { createDirectPipeline } from '../../packages/telemd/src/pipeline.ts';
+import { testConfig } from '../../packages/telemd/src/config.fixtures.ts';
 import { binPath } from './run-bin.ts';
 
 export const TELEMD_MAIN = binPath('packages/telemd/dist/telemd.mjs');
+
+/** Port 1 on loopback: nothing listens there, so a delivery is refused at once. */
+const REFUSED_SERVER = 'http://127.0.0.1:1/v2/collector';
 
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'telem-'));
 }
 
-/** A config rooted in `dir`: socket, state and logs there; recycling off unless asked. */
-export function testConfig(dir: string, overrides: Partial<TelemetryConfig> = {}): TelemetryConfig {
-  return {
-    ...DEFAULT_CONFIG,
-    socket_path: path.join(dir, 'telem-0'),
-    spool_dir: path.join(dir, 'spool'),
-    opt_in_file: path.join(dir, 'opt-in'),
-    static_machine_id_file: path.join(dir, 'static-machine-id'),
-    machine_id_file: path.join(dir, 'machine_id'),
-    journal_file: path.join(dir, 'journal'),
-    record_retention_dir: path.join(dir, 'records'),
-    status_file: path.join(dir, 'telemd-status.json'),
-    daemon_recycling_enabled: false,
-    ...overrides,
-  };
-}
+export { testConfig };
 
 /** INI text for a config, as the C parser reads it (`\` escaped, `\s` for a leading space). */
 export function renderConfig(config: Partial<TelemetryConfig>): string {
@@ -81,22 +69,14 @@ export async function startTestDaemon(
 ): Promise<TestDaemon> {
   const dir = tempDir();
   const logger = createMemoryLogger();
-  const config = testConfig(dir, overrides);
+  // The production pipeline (spool first, then delivery), as telemd runs it. A test that names
+  // no server gets a refused loopback port, never the public default.
+  const config = testConfig(dir, { server: REFUSED_SERVER, ...overrides });
   let daemon: Daemon;
   try {
     daemon = await startDaemon({
       // The vectors' capture machine had no DMI; tests fake the facts rather than read this host.
       readHostFacts: async () => ({ arch: 'x86_64', kernel_version: '6.1.0-test', cpu_model: 'Test CPU' }),
-      // In-process tests look at intake and at each delivery outcome: the direct pipeline reports
-      // every failure per record. The daemon's default, the durable spool pipeline, is tested by
-      // test/e2e/spool-*.test.ts and by every test that spawns the binary.
-      createPipeline: ({ sink, logger: l, counters, config: c }) =>
-        createDirectPipeline({
-          sink,
-          logger: l,
-          counters,
-          deliveryEnabled: c.record_server_delivery_enabled,
-        }),
       ...options,
       config,
       logger: options.logger ?? logger,

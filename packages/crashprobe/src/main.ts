@@ -35,7 +35,7 @@ const PROG = 'crashprobe';
 const STATE_DIR = '/var/lib/telemetry';
 const PASSWD_FILE = '/etc/passwd';
 
-/** Keys the lead may add to the shared table; read loosely so this works before and after. */
+/** Is fd 0 something a core can come from (the kernel's pipe, a redirected file or a socket)? */
 function stdinUsable(): boolean {
   try {
     const st = fstatSync(0);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { x86_64Cie } from '../../../test/helpers/cfi.ts';
+import { x86_64Cie } from './dwarf/cfi.fixtures.ts';
 import { CoreMemory } from './elf/core.ts';
 import { X86_64_USER_REGS, type PrStatus, type X86Reg } from './elf/notes.ts';
 import { unwindThread } from './unwind.ts';

@@ -1,6 +1,6 @@
 // Promise forms of the node:fs calls telemd and the journal await, on node:fs's callback API.
 // Not node:fs/promises: that module loads eleven more built-ins (readline, REPL history, file
-// watchers) that stay for the daemon's life, ~1.2 MiB of idle RSS (README, Start-up and memory),
+// watchers) that stay for the daemon's life, ~1.2 MiB of idle RSS (docs/performance.md, Start-up and memory),
 // for FileHandle objects we do not need: callers close their descriptors themselves, in `finally`.
 import fs, { constants, type Stats, type StatsFs } from 'node:fs';
 

@@ -5,15 +5,16 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
-import { tempDir, testConfig } from '../../../test/helpers/telemd.ts';
+import { testConfig } from './config.fixtures.ts';
 import { startDaemon } from './daemon.ts';
 import { openListener } from './intake/listen.ts';
 
 test('a start that fails after listening closes the held connections unread, says how many, removes the socket', async (t) => {
-  const dir = tempDir();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telem-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   // The spool directory went bad after the preflight passed: its parent is now a regular file.
   fs.writeFileSync(path.join(dir, 'file'), 'not a directory\n');

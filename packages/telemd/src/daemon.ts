@@ -52,7 +52,7 @@ export interface DaemonOptions {
   /** Absolute path `config` was loaded from; records whose CFG: names it use the main config quietly. */
   readonly configFile?: string | undefined;
   readonly createSink?: (context: { config: TelemetryConfig; logger: Logger }) => Sink;
-  /** Replaces the default durable pipeline (spool/durable.ts); tests pass createDirectPipeline. */
+  /** Replaces the durable pipeline (spool/durable.ts); only tests do, with a stub. */
   readonly createPipeline?: (context: PipelineContext) => Pipeline;
   /** Wall clock for machine-id rotation. */
   readonly now?: () => number;

@@ -4,11 +4,14 @@ import { test } from 'node:test';
 import { TelemetryError } from '@telemetrics/libtelemetry';
 import { TelemdError, TelemdErrorCodes } from './errors.ts';
 
-test('every telemd error code is permanent (code === key) and listed in the README', () => {
-  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+test('every telemd error code is permanent (code === key) and listed in docs/error-codes.md', () => {
+  const readme = readFileSync(new URL('../../../docs/error-codes.md', import.meta.url), 'utf8');
   for (const [key, code] of Object.entries(TelemdErrorCodes)) {
     assert.equal(key, code);
-    assert.ok(readme.includes(`\`${code}\``), `${code} missing from README.md`);
+    assert.ok(
+      readme.includes(`\`${code}\``),
+      `${code} missing from docs/error-codes.md (node scripts/gen-docs.mjs)`,
+    );
   }
 });
 

@@ -2,9 +2,9 @@
 // free when nobody subscribes; tests subscribe to await "record handled".
 // The second half (CHANNELS, createMetrics, createStatusWriter) is the spool
 // pipeline's counters and the status file `telemctl status` reads (format in
-// README, "Spool, rate limits and retries").
+// docs/operations.md, "Counters and the status file").
 import diagnostics_channel from 'node:diagnostics_channel';
-import { mkdir } from '@telemetrics/libtelemetry/fs-async';
+import { mkdir } from '@telemetrics/libtelemetry/internal/fs-async';
 import path from 'node:path';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import { writeFileDurably } from './write-durably.ts';
@@ -18,10 +18,6 @@ export const Channels = {
   rejected: 'telemd:record:rejected',
   /** The sink answered 200/201: `{ record, status }`. */
   delivered: 'telemd:record:delivered',
-  /** Delivery failed (retryable or permanent) and was logged: `{ record, outcome }`. */
-  failed: 'telemd:record:failed',
-  /** Delivery is disabled (record_server_delivery_enabled=false): `{ record }`. */
-  kept: 'telemd:record:kept',
   /** A connection was shed at accept because too many were open: `{ open }`. */
   shed: 'telemd:connection:shed',
 } as const;
@@ -49,15 +45,12 @@ export function publish(name: ChannelName, message: object): void {
   if (channel.hasSubscribers) channel.publish(message);
 }
 
-/** Intake's counters, and the direct pipeline's delivered/failed/kept (the exit line is Daemon.summary()). */
+/** Intake's counters (the pipeline keeps its own in Metrics; the exit line is Daemon.summary()). */
 export interface Counters {
   connections: number;
   shed: number;
   accepted: number;
   rejected: number;
-  delivered: number;
-  failed: number;
-  kept: number;
   readonly rejectedByCode: Map<string, number>;
 }
 
@@ -67,9 +60,6 @@ export function createCounters(): Counters {
     shed: 0,
     accepted: 0,
     rejected: 0,
-    delivered: 0,
-    failed: 0,
-    kept: 0,
     rejectedByCode: new Map(),
   };
 }
@@ -192,8 +182,6 @@ export function createMetrics(wallNow: () => number = Date.now): Metrics {
 export interface StatusWriter {
   /** Ask for a write; at most one per intervalMs. */
   schedule(): void;
-  /** Write now (at exit). */
-  flush(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -245,11 +233,6 @@ export function createStatusWriter(options: {
         void run();
       }, wait);
       timer.unref();
-    },
-    async flush() {
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      await run();
     },
     async close() {
       if (closed) return;

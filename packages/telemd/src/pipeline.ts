@@ -1,9 +1,8 @@
 // The seam between intake and durability. telemd hands every accepted record
-// to a Pipeline; accept() resolves once the pipeline has done what it promises
-// (here: one delivery attempt; for the spool pipeline: the record is on disk).
-import type { Logger } from '@telemetrics/libtelemetry/log';
-import type { DeliveryOutcome, Sink } from './deliver/sink.ts';
-import { Channels, type Counters, createCounters, publish } from './metrics.ts';
+// to a Pipeline; accept() resolves once the pipeline has done what it promises.
+// The one implementation is the durable spool pipeline (spool/durable.ts): the
+// record is on disk when accept() resolves. Tests may pass a stub (daemon.ts
+// DaemonOptions.createPipeline) where only one of its answers matters.
 import type { TelemRecord } from './record.ts';
 
 export interface Pipeline {
@@ -22,83 +21,3 @@ export interface Pipeline {
 
 /** Counts in the order they are logged. */
 export type PipelineSummary = Readonly<Record<string, number>>;
-
-export interface DirectPipelineOptions {
-  readonly sink: Sink;
-  readonly logger: Logger;
-  /** record_server_delivery_enabled: false keeps records local (nothing is posted). */
-  readonly deliveryEnabled: boolean;
-  readonly counters?: Counters;
-}
-
-function describe(outcome: DeliveryOutcome): string {
-  return outcome.kind === 'delivered' ? `HTTP ${outcome.status}` : outcome.reason;
-}
-
-/**
- * Delivers immediately and logs, at err, every record it could not deliver.
- * Not durable: a record that fails here is lost after the log line. The spool
- * pipeline replaces this one.
- */
-export function createDirectPipeline(options: DirectPipelineOptions): Pipeline {
-  const { sink, logger, deliveryEnabled } = options;
-  const counters = options.counters ?? createCounters();
-  const inFlight = new Set<Promise<void>>();
-  let closed = false;
-
-  async function handle(record: TelemRecord): Promise<void> {
-    const fields = {
-      classification: record.headers.classification,
-      event_id: record.headers.event_id,
-    };
-    if (!deliveryEnabled) {
-      counters.kept++;
-      logger.log('info', 'record kept local: server delivery disabled', fields);
-      publish(Channels.kept, { record });
-      return;
-    }
-    let outcome: DeliveryOutcome;
-    try {
-      outcome = await sink.deliver(record);
-    } catch (error) {
-      // A Sink should classify, not throw; treat a throw as retryable so it is logged, not lost silently.
-      outcome = { kind: 'retryable', reason: `sink threw: ${(error as Error).message}` };
-    }
-    if (outcome.kind === 'delivered') {
-      counters.delivered++;
-      logger.log('debug', 'record delivered', { ...fields, status: outcome.status });
-      publish(Channels.delivered, { record, status: outcome.status });
-      return;
-    }
-    counters.failed++;
-    logger.log('err', 'record not delivered (no spool yet: it is dropped)', {
-      ...fields,
-      outcome: outcome.kind,
-      reason: describe(outcome),
-      status: outcome.status,
-      retry_after_ms: outcome.kind === 'retryable' ? outcome.retryAfterMs : undefined,
-    });
-    publish(Channels.failed, { record, outcome });
-  }
-
-  return {
-    accept(record) {
-      if (closed) {
-        logger.log('err', 'record arrived after the pipeline closed; dropped', {
-          classification: record.headers.classification,
-          event_id: record.headers.event_id,
-        });
-        counters.failed++;
-        return Promise.resolve();
-      }
-      const p = handle(record).finally(() => inFlight.delete(p));
-      inFlight.add(p);
-      return p;
-    },
-    async close() {
-      closed = true;
-      await Promise.allSettled([...inFlight]);
-    },
-    summary: () => ({ delivered: counters.delivered, failed: counters.failed, kept: counters.kept }),
-  };
-}

@@ -2,7 +2,7 @@
 // content, never a torn or empty one: temp name beside it, fsync, rename,
 // fsync the directory. Readers never see a partial file.
 import { randomBytes as kernelRandomBytes } from '@telemetrics/libtelemetry';
-import { fsyncDir, rename, rm, writeSynced } from '@telemetrics/libtelemetry/fs-async';
+import { fsyncDir, rename, rm, writeSynced } from '@telemetrics/libtelemetry/internal/fs-async';
 import path from 'node:path';
 
 /** Write `content` to `file` so that a crash leaves either the old or the new file. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { x86_64Cie } from '../../../../test/helpers/cfi.ts';
+import { x86_64Cie } from './cfi.fixtures.ts';
 import { evalExpr, rowAt } from './cfa.ts';
 import type { Fde } from './cfi.ts';
 

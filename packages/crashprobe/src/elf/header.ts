@@ -3,11 +3,8 @@
 import { Cursor } from '../dwarf/cursor.ts';
 import { type CoreResult, CoreErrorCodes, failResult, guard } from '../errors.ts';
 
-export const ET_EXEC = 2;
-export const ET_DYN = 3;
 export const ET_CORE = 4;
 export const EM_X86_64 = 62;
-export const EM_AARCH64 = 183;
 export const ELF_HEADER_BYTES = 64;
 
 export interface ElfHeader {

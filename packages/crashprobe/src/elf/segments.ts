@@ -4,15 +4,11 @@ import { type CoreResult, CoreErrorCodes, failResult, guard } from '../errors.ts
 import type { ElfHeader } from './header.ts';
 
 export const PT_LOAD = 1;
-export const PT_DYNAMIC = 2;
 export const PT_NOTE = 4;
-export const PT_GNU_EH_FRAME = 0x6474e550;
 export const PHDR_BYTES = 56;
 export const SHDR_BYTES = 64;
 export const SHF_COMPRESSED = 0x800;
 export const SHT_NOBITS = 8;
-export const SHT_SYMTAB = 2;
-export const SHT_DYNSYM = 11;
 
 export interface ProgramHeader {
   readonly type: number;

@@ -4,7 +4,7 @@
 // deadline. The descriptor path reads into one reused buffer: a Readable
 // allocates a Buffer per pipe read, and under load the garbage of a 1 GiB core
 // made RSS vary from 88 to 138 MB; the descriptor path stays near 90 MB.
-import { constants, createReadStream, fstatSync, openSync, read } from 'node:fs';
+import { constants, fstatSync, openSync, read } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { CoreImage, CoreLimits } from '../elf/core.ts';
 import { type CoreResult, CoreErrorCodes, failResult } from '../errors.ts';
@@ -56,10 +56,6 @@ export async function readCoreStream(stream: Readable, opts: ReadCoreOptions): P
 }
 
 /** Opens a core file without following symlinks (C: O_RDONLY|O_NOFOLLOW). */
-export function openCoreFile(path: string): Readable {
-  return createReadStream('', { fd: openCoreFd(path), highWaterMark: 1 << 20 });
-}
-
 export function openCoreFd(path: string): number {
   return openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
 }

@@ -1,8 +1,9 @@
 // The configuration key table: one row per key with its type, default (from
 // DEFAULT_CONFIG, the C values of spec c-client.md 9.1), value check and a
-// one-line doc. It drives parsing, the shipped etc/telemetrics.conf and the
-// README table. To add a key: add it to TelemetryConfig and DEFAULT_CONFIG in
-// types.ts, then one row here (keys.test.ts checks the three agree). Pure.
+// one-line doc. It drives parsing, the shipped etc/telemetrics.conf, the table of
+// docs/configuration.md and man/telemetrics.conf.5 (both from scripts/gen-docs.mjs). To add a
+// key: add it to TelemetryConfig and DEFAULT_CONFIG in types.ts, then one row here (keys.test.ts
+// checks the three agree), then run node scripts/gen-docs.mjs. Pure.
 import { DEFAULT_CONFIG, type RateLimitStrategy, type ServerApi, type TelemetryConfig } from './types.ts';
 
 export type ConfigKeyName = keyof TelemetryConfig;

@@ -7,7 +7,7 @@ import { renderConfigKeysMarkdown, renderDefaultConfigFile } from './render.ts';
 import { DEFAULT_CONFIG } from './types.ts';
 
 const SHIPPED = new URL('../../../../etc/telemetrics.conf', import.meta.url);
-const README = new URL('../../../../README.md', import.meta.url);
+const README = new URL('../../../../docs/configuration.md', import.meta.url);
 
 /** Cells of a markdown table row, whatever the column padding. */
 function cells(row: string): string[] {
@@ -22,7 +22,7 @@ test('etc/telemetrics.conf is exactly what renderDefaultConfigFile() produces', 
   assert.equal(
     readFileSync(SHIPPED, 'utf8'),
     renderDefaultConfigFile(),
-    'regenerate: node -e "import(\'@telemetrics/libtelemetry/config\').then(m=>process.stdout.write(m.renderDefaultConfigFile()))" > etc/telemetrics.conf',
+    'regenerate: node scripts/gen-docs.mjs',
   );
 });
 
@@ -44,11 +44,12 @@ test('the tidheader default is written with the C \\s escape', () => {
   assert.match(renderDefaultConfigFile(), /^#tidheader=X-Telemetry-TID:\\s6907c830-/m);
 });
 
-test('the README configuration table lists every key with its type, default and doc', () => {
+test('the docs/configuration.md table lists every key with its type, default and doc', () => {
   const readme = readFileSync(README, 'utf8').split('\n');
   const expected = renderConfigKeysMarkdown().split('\n').slice(2).map(cells);
   const actual = readme.filter((line) => /^\| `[a-z_]+` +\|/.test(line)).map(cells);
   const byKey = new Map(actual.map((row) => [row[0], row]));
-  for (const row of expected) assert.deepEqual(byKey.get(row[0]), row, `README row for ${row[0]}`);
+  for (const row of expected)
+    assert.deepEqual(byKey.get(row[0]), row, `docs/configuration.md row for ${row[0]}`);
   assert.equal(expected.length, CONFIG_KEYS.length);
 });

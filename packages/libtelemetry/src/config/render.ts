@@ -22,7 +22,7 @@ export function renderDefaultConfigFile(): string {
   return `${out.join('\n')}\n`;
 }
 
-/** The key table of the README (`key | type | default | meaning`), one row per key. */
+/** The key table of docs/configuration.md (`key | type | default | meaning`), one row per key. */
 export function renderConfigKeysMarkdown(): string {
   const cell = (s: string) => s.replace(/\|/g, '\\|');
   const rows = CONFIG_KEYS.map((k) => {

@@ -5,7 +5,7 @@ import {
   type JournalEntry,
   readJournal,
   readRetainedPayload,
-} from '@telemetrics/libtelemetry/journal';
+} from '@telemetrics/libtelemetry/internal/journal';
 import type { CommandContext, OptionsTable, OptionValues } from '../command.ts';
 import {
   entryMatches,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { JournalEntry } from '@telemetrics/libtelemetry/journal';
+import type { JournalEntry } from '@telemetrics/libtelemetry/internal/journal';
 import {
   classificationMatches,
   entryMatches,

@@ -1,7 +1,7 @@
 // The text telem_journal prints (spec c-client.md 10.3), byte for byte, plus
 // our class filter and JSON lines. Pure: entries, payloads and the time zone
 // come in; strings go out.
-import type { JournalEntry } from '@telemetrics/libtelemetry/journal';
+import type { JournalEntry } from '@telemetrics/libtelemetry/internal/journal';
 
 export interface JournalFilter {
   readonly recordId?: string | undefined;

@@ -2,7 +2,7 @@
 // tidheader and cainfo apply to that record only, and only when the file is
 // a regular file owned by root, so a local user cannot redirect uploads.
 import type { Stats } from 'node:fs';
-import * as fs from '@telemetrics/libtelemetry/fs-async';
+import * as fs from '@telemetrics/libtelemetry/internal/fs-async';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 
 export interface DeliveryTarget {

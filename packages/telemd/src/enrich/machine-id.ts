@@ -5,7 +5,7 @@
 // Unlike C the id file is replaced crash-safely (temp, fsync, rename, dir
 // fsync) and is never left empty (BUG-14).
 import { randomBytes as kernelRandomBytes } from '@telemetrics/libtelemetry';
-import * as fs from '@telemetrics/libtelemetry/fs-async';
+import * as fs from '@telemetrics/libtelemetry/internal/fs-async';
 import path from 'node:path';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import { writeFileDurably } from '../write-durably.ts';

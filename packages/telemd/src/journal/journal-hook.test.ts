@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { HEADER_NAMES, type RecordHeaders } from '@telemetrics/libtelemetry';
-import { droppedJournalPath, readJournal } from '@telemetrics/libtelemetry/journal';
+import { droppedJournalPath, readJournal } from '@telemetrics/libtelemetry/internal/journal';
 import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
 import {
   createJournalHook,

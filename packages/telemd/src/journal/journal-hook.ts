@@ -19,7 +19,7 @@ import {
   openJournal,
   type Retention,
   readJournal,
-} from '@telemetrics/libtelemetry/journal';
+} from '@telemetrics/libtelemetry/internal/journal';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 
 export interface JournalHookRecord {

@@ -43,8 +43,6 @@ export interface LimitReservation {
 export interface Limiter {
   /** Would one record of `bytes` bytes fit now? Does not count it. */
   check(bytes: number): LimitVerdict;
-  /** Count one delivered record of `bytes` bytes. */
-  commit(bytes: number): void;
   /**
    * check() and count at once, before the attempt: concurrent attempts cannot
    * all pass a check that only later deliveries would have failed.
@@ -90,20 +88,39 @@ export function createLimiter(config: LimiterConfig, monotonicMs: () => number):
   const records: MinuteWindows = createWindows();
   const bytesW: MinuteWindows = createWindows();
 
-  function retryIn(w: MinuteWindows, minute: number, window: number, limit: number, inc: number): number {
+  function retryIn(w: MinuteWindows, now: number, window: number, limit: number, inc: number): number {
+    const minute = minuteOf(now);
     const minutes = minutesUntilAllowed(w, minute, window, limit, inc);
     if (!Number.isFinite(minutes)) return Number.POSITIVE_INFINITY;
     if (minutes === 0) return 0;
-    const now = monotonicMs();
     return (minute + minutes) * MS_PER_MINUTE - now;
+  }
+
+  /** The verdict at one instant: check() and acquire() each read the clock once. */
+  function verdictAt(now: number, bytes: number): LimitVerdict {
+    const minute = minuteOf(now);
+    const {
+      record_window_length: rw,
+      record_burst_limit: rl,
+      byte_window_length: bw,
+      byte_burst_limit: bl,
+    } = config;
+    if (recordOn && !windowAllows(records, minute, rw, rl, 1)) {
+      return { ok: false, limit: 'records', retryInMs: retryIn(records, now, rw, rl, 1) };
+    }
+    if (byteOn && !windowAllows(bytesW, minute, bw, bl, bytes)) {
+      return { ok: false, limit: 'bytes', retryInMs: retryIn(bytesW, now, bw, bl, bytes) };
+    }
+    return { ok: true };
   }
 
   const limiter: Limiter = {
     enabled: recordOn || byteOn,
     acquire(bytes) {
-      const verdict = limiter.check(bytes);
+      const now = monotonicMs();
+      const verdict = verdictAt(now, bytes);
       if (!verdict.ok) return verdict;
-      const minute = minuteOf(monotonicMs());
+      const minute = minuteOf(now);
       if (recordOn) windowAdd(records, minute, 1);
       if (byteOn) windowAdd(bytesW, minute, bytes);
       return { ok: true, reservation: { minute, bytes } };
@@ -114,33 +131,7 @@ export function createLimiter(config: LimiterConfig, monotonicMs: () => number):
     },
     check(bytes) {
       if (!recordOn && !byteOn) return { ok: true };
-      const minute = minuteOf(monotonicMs());
-      if (
-        recordOn &&
-        !windowAllows(records, minute, config.record_window_length, config.record_burst_limit, 1)
-      ) {
-        return {
-          ok: false,
-          limit: 'records',
-          retryInMs: retryIn(records, minute, config.record_window_length, config.record_burst_limit, 1),
-        };
-      }
-      if (
-        byteOn &&
-        !windowAllows(bytesW, minute, config.byte_window_length, config.byte_burst_limit, bytes)
-      ) {
-        return {
-          ok: false,
-          limit: 'bytes',
-          retryInMs: retryIn(bytesW, minute, config.byte_window_length, config.byte_burst_limit, bytes),
-        };
-      }
-      return { ok: true };
-    },
-    commit(bytes) {
-      const minute = minuteOf(monotonicMs());
-      if (recordOn) windowAdd(records, minute, 1);
-      if (byteOn) windowAdd(bytesW, minute, bytes);
+      return verdictAt(monotonicMs(), bytes);
     },
   };
   return limiter;

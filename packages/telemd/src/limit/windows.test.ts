@@ -149,8 +149,8 @@ test('limiter: record and byte limits, commit only counts, monotonic clock', () 
   assert.ok(limiter.enabled);
   assert.deepEqual(limiter.check(400), { ok: true });
   assert.deepEqual(limiter.check(400), { ok: true }, 'check alone counts nothing');
-  limiter.commit(400);
-  limiter.commit(400);
+  assert.ok(limiter.acquire(400).ok);
+  assert.ok(limiter.acquire(400).ok);
   const refused = limiter.check(100);
   assert.equal(refused.ok, false);
   if (!refused.ok) {
@@ -208,4 +208,24 @@ test('limiter: acquire reserves, so parallel attempts cannot overshoot; refund g
   limiter.refund(first.reservation);
   assert.equal(limiter.acquire(100).ok, true);
   assert.equal(limiter.acquire(100).ok, false);
+});
+
+test('limiter: acquire() reads the clock once, so its verdict and its count use the same minute', () => {
+  let reads = 0;
+  // A clock that moves on by a minute at every read: two reads would check one minute and count
+  // in the next.
+  const limiter = createLimiter(
+    {
+      rate_limit_enabled: true,
+      record_burst_limit: 1,
+      record_window_length: 1,
+      byte_burst_limit: -1,
+      byte_window_length: 1,
+    },
+    () => 60_000 * ++reads,
+  );
+  const first = limiter.acquire(10);
+  assert.equal(reads, 1);
+  assert.ok(first.ok);
+  assert.equal(first.reservation.minute, 1);
 });

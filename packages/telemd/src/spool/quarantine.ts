@@ -7,7 +7,7 @@
 // `<name>.reason.json` saying why (and the server's answer). The folder is
 // bounded: past QUARANTINE_MAX_FILES or QUARANTINE_MAX_BYTES the oldest are
 // deleted, with a log line each.
-import { lstat, mkdir, readdir, rename, rm } from '@telemetrics/libtelemetry/fs-async';
+import { lstat, mkdir, readdir, rename, rm } from '@telemetrics/libtelemetry/internal/fs-async';
 import path from 'node:path';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import type { Metrics } from '../metrics.ts';

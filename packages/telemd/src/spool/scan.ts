@@ -3,7 +3,7 @@
 // with `.` are ours (temp files, .quarantine) and are skipped; a C telemprobd
 // sharing the directory writes `XXXXXX` names, which we read like our own.
 import { lstatSync, type Stats } from 'node:fs';
-import { readdir, unlink } from '@telemetrics/libtelemetry/fs-async';
+import { readdir, unlink } from '@telemetrics/libtelemetry/internal/fs-async';
 import path from 'node:path';
 
 export const TEMP_PREFIX = '.tmp-';

@@ -5,15 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
 import { encodeSpoolFile } from '@telemetrics/libtelemetry/wire';
-import {
-  DOWN,
-  idOf,
-  makeRecord,
-  OK,
-  scriptedSink,
-  smallTmpfs,
-  tempDir,
-} from '../../../../test/helpers/spool.ts';
+import { DOWN, idOf, makeRecord, OK, scriptedSink, smallTmpfs, tempDir } from './spool.fixtures.ts';
 import type { DeliveryOutcome } from '../deliver/sink.ts';
 import { createLimiter, type LimiterConfig } from '../limit/limiter.ts';
 import { CHANNELS, createMetrics, createStatusWriter } from '../metrics.ts';

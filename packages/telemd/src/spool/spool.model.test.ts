@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
 import { decodeSpoolFile, encodeSpoolFile } from '@telemetrics/libtelemetry/wire';
 import fc from 'fast-check';
-import { DOWN, idOf, makeRecord, OK, scriptedSink, tempDir } from '../../../../test/helpers/spool.ts';
+import { DOWN, idOf, makeRecord, OK, scriptedSink, tempDir } from './spool.fixtures.ts';
 import { createLimiter } from '../limit/limiter.ts';
 import { CHANNELS, createMetrics } from '../metrics.ts';
 import { createDrainer, type Drainer } from './drain.ts';

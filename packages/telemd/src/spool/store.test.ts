@@ -15,7 +15,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { createMemoryLogger, type Logger } from '@telemetrics/libtelemetry/log';
 import { encodeSpoolFile } from '@telemetrics/libtelemetry/wire';
-import { makeRecord, OK, scriptedSink, tempDir } from '../../../../test/helpers/spool.ts';
+import { makeRecord, OK, scriptedSink, tempDir } from './spool.fixtures.ts';
 import { vectorPath } from '../../../../test/helpers/vectors.ts';
 import { createLimiter } from '../limit/limiter.ts';
 import type { Sink } from '../deliver/sink.ts';

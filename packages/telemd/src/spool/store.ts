@@ -40,7 +40,7 @@ import {
   statfs,
   unlink,
   writeAll,
-} from '@telemetrics/libtelemetry/fs-async';
+} from '@telemetrics/libtelemetry/internal/fs-async';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from '@telemetrics/libtelemetry/log';

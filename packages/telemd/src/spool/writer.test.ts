@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import type { Worker } from 'node:worker_threads';
 import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
 import { encodeSpoolFile } from '@telemetrics/libtelemetry/wire';
-import { makeRecord, smallTmpfs, tempDir } from '../../../../test/helpers/spool.ts';
+import { makeRecord, smallTmpfs, tempDir } from './spool.fixtures.ts';
 import { createSpoolStore, NAME_LENGTH, type PutResult, type SpoolStoreOptions } from './store.ts';
 
 const uid = process.getuid!();

@@ -1,5 +1,5 @@
-// Call frame information fixtures for the crashprobe unwinder tests.
-import type { Cie } from '../../packages/crashprobe/src/dwarf/cfi.ts';
+// Call frame information fixtures for the crashprobe unwinder tests (test-only: not built).
+import type { Cie } from './cfi.ts';
 
 /**
  * An x86_64 CIE as GCC writes it into .eh_frame (augmentation "zR", FDE pointers

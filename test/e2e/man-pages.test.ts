@@ -21,6 +21,7 @@ test('man/ holds a page for every tool and for telemetrics.conf', () => {
     'telem-record-gen.1',
     'telemctl.1',
     'telemd.8',
+    'telemetrics-collector.8',
     'telemetrics.conf.5',
   ]);
 });

@@ -176,6 +176,11 @@ function readCpuinfo(root: string): string {
  * fs/promises calls (each two to four thread-pool round trips), a probe's whole record.
  */
 export async function readHostFacts(options: ReadHostFactsOptions = {}): Promise<HostFacts> {
+  return readHostFactsSync(options);
+}
+
+/** readHostFacts() for code that cannot wait: a crash handler on a dying process. */
+export function readHostFactsSync(options: ReadHostFactsOptions = {}): HostFacts {
   const root = options.root ?? '/';
   const sv = readDmi(root, 'sys_vendor', 'sv');
   const pn = readDmi(root, 'product_name', 'pn');

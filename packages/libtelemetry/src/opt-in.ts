@@ -4,6 +4,10 @@
 import { statSync } from 'node:fs';
 
 export async function isOptedIn(optInFile: string): Promise<boolean> {
+  return isOptedInSync(optInFile);
+}
+
+export function isOptedInSync(optInFile: string): boolean {
   try {
     // synchronous: one stat() per record, not worth a thread-pool round trip
     statSync(optInFile);

@@ -246,6 +246,11 @@ export const CONFIG_KEYS: readonly AnyConfigKey[] = [
     'Seconds crashprobe may spend on one core before it sends what it has, with a note',
     positiveAtLeast(1n),
   ),
+  // Node crash reports
+  stringKey(
+    'crash_dir',
+    'Crash reports of Node programs wait here when telemd cannot be reached; telemd drains it',
+  ),
 ];
 
 const BY_NAME: ReadonlyMap<string, AnyConfigKey> = new Map(CONFIG_KEYS.map((k) => [k.key, k]));

@@ -44,6 +44,11 @@ function readAndParse(path: string): LoadedConfig {
 }
 
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  return loadConfigSync(options);
+}
+
+/** loadConfig() for code that cannot wait: a crash handler on a dying process. */
+export function loadConfigSync(options: LoadConfigOptions = {}): LoadedConfig {
   if (options.configFile !== undefined) {
     const path = resolve(options.configFile);
     let isFile = false;

@@ -69,6 +69,9 @@ export interface TelemetryConfig {
   readonly crashprobe_user: string;
   /** Seconds for one core before crashprobe sends what it has. */
   readonly crashprobe_time_budget: number;
+  // Node crash reports (libtelemetry installCrashReporter)
+  /** Where a crash report waits when telemd cannot be reached; telemd drains it. */
+  readonly crash_dir: string;
 }
 
 export const DEFAULT_TID = '6907c830-eed9-4ce9-81ae-76daf8d88f0f';
@@ -113,6 +116,8 @@ export const DEFAULT_CONFIG: TelemetryConfig = Object.freeze({
   // crashprobe
   crashprobe_user: 'telemetry',
   crashprobe_time_budget: 30,
+  // Node crash reports
+  crash_dir: '/var/spool/telemetry-crash',
 });
 
 /** The C config lookup order (spec 9.2), after an explicit -f file. */

@@ -21,12 +21,17 @@ import { installCrashReporter } from ${JSON.stringify(INDEX)};
 const reporter = installCrashReporter({
   serviceName: 'demo-server', appVersion: '1.2.3', source: 'server',
   configFile: process.env.CONF, context: { modelId: 'llama3' },
+  hangWatchdog: process.env.WATCHDOG ? JSON.parse(process.env.WATCHDOG) : undefined,
 });
 process.stdout.write(JSON.stringify({ enabled: reporter.enabled, reason: reporter.reason }) + '\\n');
 const mode = process.argv[2];
 function deepest() { throw new TypeError('boom \\u00fc'); }
 if (mode === 'throw') setImmediate(() => deepest());
 if (mode === 'reject') Promise.reject(new RangeError('nope'));
+function spin(ms) { const end = Date.now() + ms; while (Date.now() < end) {} }
+function stuck() { spin(Number(process.env.SPIN_MS)); }
+if (mode === 'hang') setImmediate(() => stuck());
+if (mode === 'idle') setTimeout(() => {}, 50);
 if (mode === 'report') {
   const outcome = await reporter.reportError(new Error('backend said 500'), { endpoint: '/v1/chat' });
   process.stdout.write(JSON.stringify(outcome) + '\\n');
@@ -69,8 +74,8 @@ async function run(w: World, mode: string, env: Record<string, string> = {}) {
   let stderr = '';
   child.stdout.on('data', (c) => (stdout += c));
   child.stderr.on('data', (c) => (stderr += c));
-  const [code] = await once(child, 'exit');
-  return { code: code as number, stdout, stderr };
+  const [code, signal] = await once(child, 'exit');
+  return { code: code as number, signal: signal as string | null, stdout, stderr };
 }
 
 function decode(bytes: Buffer) {
@@ -167,4 +172,40 @@ test('opted out: nothing sent, nothing written', async () => {
   assert.equal(result.code, 1);
   assert.match(JSON.parse(result.stdout.split('\n')[0]!).reason, /^not opted in/);
   assert.deepEqual(readdirSync(w.crashDir), []);
+});
+
+test('hang watchdog: a busy main thread is reported with its own stack, then ended', async () => {
+  const w = world();
+  await using telemd = await listenForFrames(w.socket);
+  const result = await run(w, 'hang', {
+    WATCHDOG: JSON.stringify({ deadlineMs: 300, exit: true }),
+    SPIN_MS: '60000',
+  });
+  assert.equal(result.signal, 'SIGTERM');
+  assert.equal(telemd.connections.length, 1);
+  const { headers, report } = decode(await telemd.connections[0]!);
+  assert.equal(headers.classification, 'org.telemetrics/node/hang');
+  assert.equal(headers.severity, '3');
+  assert.equal(report.error.name, 'Hang');
+  // The main thread's frames, innermost first, from the program's own file.
+  assert.match(report.error.stack, /^Hang: the main thread did not answer for \d+ ms/);
+  assert.match(report.error.stack, /\n {4}at spin \(file:\/\/.*program\.mjs:\d+:\d+\)\n {4}at stuck \(/);
+  assert.ok(Number(report.context.blockedMs) >= 300);
+});
+
+test('hang watchdog without exit: reported once, and the program finishes normally', async () => {
+  const w = world();
+  await using telemd = await listenForFrames(w.socket);
+  const result = await run(w, 'hang', { WATCHDOG: JSON.stringify({ deadlineMs: 300 }), SPIN_MS: '2000' });
+  assert.equal(result.code, 0);
+  assert.equal(telemd.connections.length, 1);
+  assert.equal(decode(await telemd.connections[0]!).headers.classification, 'org.telemetrics/node/hang');
+});
+
+test('hang watchdog on an idle program: no report, and it does not keep the program alive', async () => {
+  const w = world();
+  await using telemd = await listenForFrames(w.socket);
+  const result = await run(w, 'idle', { WATCHDOG: JSON.stringify({ deadlineMs: 300 }) });
+  assert.equal(result.code, 0);
+  assert.equal(telemd.connections.length, 0);
 });

@@ -16,6 +16,7 @@ import { writeCrashFileSync } from './crash-dir.ts';
 import { type CrashKind, describeError, toContext } from './payload.ts';
 import { type BuiltReport, createReportBuilder, type ReportBuilder } from './report-builder.ts';
 import { sendFrameSync } from './sync-send.ts';
+import { type HangWatchdogOptions, startHangWatchdog } from './watchdog.ts';
 
 /** The switch of the seed's CORTEX_CRASH_REPORT: `0` turns crash reporting off. */
 export const CRASH_REPORT_ENV = 'TELEMETRICS_CRASH_REPORT';
@@ -38,6 +39,8 @@ export interface CrashReporterOptions {
   readonly sendTimeoutMs?: number | undefined;
   /** Environment to read TELEMETRICS_CRASH_REPORT from; default process.env. */
   readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** Start the hang watchdog (watchdog.ts); off unless given. */
+  readonly hangWatchdog?: HangWatchdogOptions | undefined;
 }
 
 /** What became of one report. */
@@ -54,6 +57,12 @@ export interface CrashReporter {
   readonly reason: string | undefined;
   /** Report an error the program handled; never rejects. */
   reportError(error: unknown, context?: Readonly<Record<string, unknown>>): Promise<ReportOutcome>;
+  /** Report of any kind, sent asynchronously (the hang watchdog's path); never rejects. */
+  report(
+    kind: CrashKind,
+    error: unknown,
+    context?: Readonly<Record<string, unknown>>,
+  ): Promise<ReportOutcome>;
   /** Synchronous report of any kind (used by the crash handler and the hang watchdog). */
   reportSync(kind: CrashKind, error: unknown, context?: Readonly<Record<string, unknown>>): ReportOutcome;
   /** Remove the handlers. */
@@ -95,6 +104,7 @@ function disabled(reason: string): CrashReporter {
     enabled: false,
     reason,
     reportError: async () => off,
+    report: async () => off,
     reportSync: () => off,
     uninstall: () => {},
   };
@@ -109,7 +119,8 @@ function keep(config: TelemetryConfig, report: BuiltReport, reason: string): Rep
   }
 }
 
-export function installCrashReporter(options: CrashReporterOptions): CrashReporter {
+/** A reporter without handlers: reports only when called (the watchdog worker uses this). */
+export function createCrashReporter(options: CrashReporterOptions): CrashReporter {
   const setup = setUp(options);
   if (typeof setup === 'string') return disabled(setup);
   const { config } = setup;
@@ -143,35 +154,50 @@ export function installCrashReporter(options: CrashReporterOptions): CrashReport
     return keep(config, report, `telemd not reached (${sent})`);
   }
 
-  async function reportError(error: unknown, context?: Readonly<Record<string, unknown>>) {
-    let report: BuiltReport | undefined;
+  async function report(kind: CrashKind, error: unknown, context?: Readonly<Record<string, unknown>>) {
+    let built: BuiltReport | undefined;
     try {
-      report = build('error', error, context);
+      built = build(kind, error, context);
     } catch (e) {
       return { fate: 'lost', reason: `cannot build the report: ${errorText(e)}` } as const;
     }
-    if (report === undefined) return { fate: 'off', reason: 'opted out' } as const;
+    if (built === undefined) return { fate: 'off', reason: 'opted out' } as const;
     try {
-      await writeFrame(report.frame, socketPath, Math.min(sendTimeoutMs, DEFAULT_SEND_TIMEOUT_MS));
-      return { fate: 'sent', eventId: report.eventId } as const;
+      await writeFrame(built.frame, socketPath, Math.min(sendTimeoutMs, DEFAULT_SEND_TIMEOUT_MS));
+      return { fate: 'sent', eventId: built.eventId } as const;
     } catch (e) {
-      return keep(config, report, `telemd not reached (${errorText(e)})`);
+      return keep(config, built, `telemd not reached (${errorText(e)})`);
     }
   }
-
-  const onFatal = (error: unknown, origin: string): void => {
-    const outcome = reportSync(origin === 'unhandledRejection' ? 'rejection' : 'crash', error);
-    if (outcome.fate === 'lost') process.stderr.write(`crash report lost: ${outcome.reason}\n`);
-  };
-  process.on('uncaughtExceptionMonitor', onFatal);
 
   return {
     enabled: true,
     reason: undefined,
-    reportError,
+    reportError: (error, context) => report('error', error, context),
+    report,
     reportSync,
+    uninstall: () => {},
+  };
+}
+
+/**
+ * createCrashReporter() plus the handlers: uncaught exceptions and unhandled
+ * rejections are reported, and the hang watchdog runs if asked for.
+ */
+export function installCrashReporter(options: CrashReporterOptions): CrashReporter {
+  const reporter = createCrashReporter(options);
+  if (!reporter.enabled) return reporter;
+  const onFatal = (error: unknown, origin: string): void => {
+    const outcome = reporter.reportSync(origin === 'unhandledRejection' ? 'rejection' : 'crash', error);
+    if (outcome.fate === 'lost') process.stderr.write(`crash report lost: ${outcome.reason}\n`);
+  };
+  process.on('uncaughtExceptionMonitor', onFatal);
+  const watchdog = options.hangWatchdog ? startHangWatchdog(options, options.hangWatchdog) : undefined;
+  return {
+    ...reporter,
     uninstall: () => {
       process.off('uncaughtExceptionMonitor', onFatal);
+      watchdog?.stop();
     },
   };
 }

@@ -9,6 +9,7 @@ import type { Logger } from '@telemetrics/libtelemetry/log';
 import type { LoadTarget } from './deliver/cfg-override.ts';
 import { createOverrideResolver } from './deliver/cfg-override.ts';
 import { createHttpSink } from './deliver/http.ts';
+import { withOtlpExport } from './deliver/otlp/index.ts';
 import type { Sink } from './deliver/sink.ts';
 import { readDaemonHostFacts } from './enrich/host-facts.ts';
 import { createMachineIdSource, type MachineIdSource } from './enrich/machine-id.ts';
@@ -149,7 +150,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const journal = journalFor(config, previous);
     // Every record the server accepts is journaled, whichever path delivered it (BUG-17).
     const sink: Sink = journalingSink(
-      options.createSink ? options.createSink({ config, logger }) : defaultSink(config, logger, options),
+      withOtlpExport(
+        options.createSink ? options.createSink({ config, logger }) : defaultSink(config, logger, options),
+        { config, logger },
+      ),
       journal,
     );
     // Durable by default: write-ahead spool, drainer, rate limits (spool/durable.ts).

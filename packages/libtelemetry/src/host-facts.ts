@@ -5,11 +5,11 @@
 // machine send identical headers; the only departures are values C leaves
 // empty (BUG-16, BUG-38), which we replace because an empty header value
 // crashed the C delivery daemon.
-import { constants } from 'node:fs';
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { machine, release } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, TelemetryError } from './errors.ts';
+// node:fs through getBuiltinModule, not an ES import: see config/load.ts.
+const { constants, closeSync, openSync, readFileSync, readSync } = process.getBuiltinModule('node:fs');
 
 export interface HostFacts {
   readonly arch: string;

@@ -7,8 +7,10 @@
 //
 // Synchronous on purpose: the writer is usually a process inside its
 // uncaught-exception handler, which exits as soon as the handler returns.
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+// node:fs through getBuiltinModule, not an ES import: see config/load.ts.
+const { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } =
+  process.getBuiltinModule('node:fs');
 
 export const CRASH_FILE_SUFFIX = '.frame';
 const CRASH_FILE = /^[0-9a-f]{32}\.frame$/;

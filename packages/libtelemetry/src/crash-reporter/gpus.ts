@@ -2,9 +2,10 @@
 // driver's /proc files only: a crash handler must not spawn nvidia-smi or
 // lspci (slow, maybe absent, and the process may be dying). Every read is
 // under `root` so tests describe a machine with a directory tree.
-import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { GpuInfo } from './payload.ts';
+// node:fs through getBuiltinModule, not an ES import: see config/load.ts.
+const { readdirSync, readFileSync, realpathSync } = process.getBuiltinModule('node:fs');
 
 const PCI_VENDORS: Readonly<Record<string, string>> = {
   '0x10de': 'NVIDIA',

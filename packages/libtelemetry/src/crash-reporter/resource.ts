@@ -1,12 +1,13 @@
 // The resource fields of a crash report (the seed's CrashReportResource):
 // what runs where. Read synchronously, once, at the first report: a crash
 // handler on a dying process cannot wait for promises.
-import { readFileSync } from 'node:fs';
 import { machine, release, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { cpuModelFromCpuinfo } from '../host-facts.ts';
 import { readGpus } from './gpus.ts';
 import type { CrashResource } from './payload.ts';
+// node:fs through getBuiltinModule, not an ES import: see config/load.ts.
+const { readFileSync } = process.getBuiltinModule('node:fs');
 
 export interface ResourceOptions {
   readonly serviceName: string;

@@ -9,7 +9,6 @@
 // program alive, and answering a ping is one message per interval.
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { CrashReporterOptions } from './install.ts';
 import { toContext } from './payload.ts';
 
@@ -72,6 +71,8 @@ export function startHangWatchdog(
     killGraceMs: options.killGraceMs ?? 2000,
     stackTimeoutMs: options.stackTimeoutMs ?? 2000,
   };
+  // Taken here, not imported: only programs that start the watchdog pay for node:worker_threads.
+  const { Worker } = process.getBuiltinModule('node:worker_threads');
   // execArgv: [] so the program's --require/--import hooks do not run again in the worker.
   const worker = new Worker(workerUrl(), { workerData, execArgv: [] });
   worker.on('message', (message) => {

@@ -129,7 +129,15 @@ test('every record reaches the collector and, as an OTLP log record, the receive
   await waitUntil(() => spoolFiles(telemd.dir).length === 0, 'an empty spool');
 });
 
-test('OTLP receiver down, then up: the records wait in the spool, then reach both, none twice', async () => {
+const outboxFiles = (dir: string) => {
+  try {
+    return readdirSync(path.join(dir, 'spool', '.otlp')).filter((n) => !n.startsWith('.'));
+  } catch {
+    return [];
+  }
+};
+
+test('OTLP receiver down, then up: the collector is not held back, the OTLP outbox keeps the records, nothing lost or sent twice', async () => {
   await using collector = await startCollector();
   await using receiver = await startOtlpReceiver();
   await receiver.down();
@@ -140,18 +148,39 @@ test('OTLP receiver down, then up: the records wait in the spool, then reach bot
   });
   const sent = Array.from({ length: 5 }, (_, i) => nodeCrash(`outage ${i}`));
   for (const s of sent) await sendFrame(telemd.socketPath, s.frame);
-  // A record leaves the spool only once both have it: with the receiver down, every one stays.
-  await telemd.waitForLog(/OTLP export.*outcome=retryable/);
-  await waitUntil(() => spoolFiles(telemd.dir).length === 5, 'five spooled records');
+  // The collector gets every record while the receiver is down; the records leave the main spool
+  // only once the OTLP outbox holds them durably.
+  await collector.waitForRecords(5);
+  await waitUntil(() => outboxFiles(telemd.dir).length === 5, 'five records in the OTLP outbox');
+  await waitUntil(() => spoolFiles(telemd.dir).length === 0, 'an empty main spool');
   assert.equal(receiver.logs.length, 0);
   await receiver.up();
   const logs = await receiver.waitForLogs(5);
   assert.deepEqual(new Set(logs.map((l) => l.traceId)), new Set(sent.map((s) => s.record.headers.event_id)));
-  await collector.waitForRecords(5);
-  await waitUntil(() => spoolFiles(telemd.dir).length === 0, 'an empty spool', 30_000);
-  // The collector acknowledged the first record before the outage was over; it was not sent again.
+  await waitUntil(() => outboxFiles(telemd.dir).length === 0, 'an empty OTLP outbox', 30_000);
   assert.equal(collector.records.length, 5, 'the collector got no record twice');
+  assert.equal(receiver.logs.length, 5, 'the receiver got no record twice');
   assert.deepEqual(receiver.errors, []);
+});
+
+test('telemd stopped with records in the OTLP outbox: the next start sends them', async () => {
+  await using collector = await startCollector();
+  await using receiver = await startOtlpReceiver();
+  await receiver.down();
+  const overrides = { server: collector.v2Url, otlp_endpoint: receiver.url, ...fastRetries };
+  await using first = await spawnTelemd(overrides);
+  const kept = nodeCrash('kept across a restart');
+  await sendFrame(first.socketPath, kept.frame);
+  await waitUntil(() => outboxFiles(first.dir).length === 1, 'one record in the OTLP outbox');
+  first.child.kill('SIGTERM');
+  await first.exited;
+  await receiver.up();
+  // The same state directory, a new telemd.
+  await using second = await spawnTelemd({ ...overrides, spool_dir: path.join(first.dir, 'spool') });
+  const [log] = await receiver.waitForLogs(1);
+  assert.equal(log!.traceId, kept.record.headers.event_id);
+  await waitUntil(() => outboxFiles(first.dir).length === 0, 'an empty OTLP outbox');
+  assert.ok(second.socketPath);
 });
 
 test('protobuf with gzip, and the classification filter', async () => {

@@ -64,3 +64,45 @@ test('the primary refusing a record is its fate', async () => {
   });
   assert.equal((await sink.deliver(makeRecord(4))).kind, 'permanent');
 });
+
+test('a target with its own queue takes what it cannot deliver now into it: the record is done here', async () => {
+  const deferred: number[] = [];
+  const sink = createFanoutSink({
+    primary: scriptedSink(() => OK),
+    targets: [
+      {
+        name: 'otlp',
+        sink: scriptedSink(() => DOWN),
+        selects: () => true,
+        defer: async (record) => {
+          deferred.push(Number(record.headers.event_id.slice(-8)));
+        },
+      },
+    ],
+    logger: createMemoryLogger(),
+    policy: DEFAULT_BACKOFF,
+  });
+  assert.equal((await sink.deliver(makeRecord(5))).kind, 'delivered');
+  assert.equal(deferred.length, 1);
+});
+
+test('a queue that cannot keep the record leaves it retryable in the main spool', async () => {
+  const sink = createFanoutSink({
+    primary: scriptedSink(() => OK),
+    targets: [
+      {
+        name: 'otlp',
+        sink: scriptedSink(() => DOWN),
+        selects: () => true,
+        defer: async () => {
+          throw new Error('ENOSPC');
+        },
+      },
+    ],
+    logger: createMemoryLogger(),
+    policy: DEFAULT_BACKOFF,
+  });
+  const outcome = await sink.deliver(makeRecord(6));
+  assert.equal(outcome.kind, 'retryable');
+  assert.match(outcome.kind === 'retryable' ? outcome.reason : '', /ENOSPC/);
+});

@@ -6,6 +6,10 @@
 // still need it. Each extra target has its own backoff: while it backs off it
 // is not tried, and the answer says how long is left.
 //
+// A target with its own queue (defer: the OTLP outbox) takes what it cannot
+// deliver now into that queue, so it never holds a record in the main spool
+// and a down receiver does not stop the collector's queue.
+//
 // A permanent refusal by the primary is the record's fate (as without
 // export); by an extra target it is logged and that target is done with the
 // record, which must not be held from the collector by an exporter's opinion.
@@ -21,6 +25,12 @@ export interface FanoutTarget {
   readonly sink: Sink;
   /** Whether this target takes the record at all (the classification filter). */
   readonly selects: (record: TelemRecord) => boolean;
+  /**
+   * The target's own durable queue (the OTLP outbox): when the target cannot take a record now,
+   * it is kept there and counts as taken, so the main spool can let it go once the others have
+   * it. Without one, the record stays in the main spool until the target takes it.
+   */
+  readonly defer?: (record: TelemRecord) => Promise<void>;
 }
 
 export interface FanoutOptions {
@@ -63,6 +73,24 @@ export function createFanoutSink(options: FanoutOptions): Sink {
     if (done.size > maxTracked) done.delete(done.keys().next().value as string);
   }
 
+  /** Hand the record to the target's own queue; retryable (the main spool keeps it) if that fails. */
+  async function deferTo(
+    target: FanoutTarget,
+    record: TelemRecord,
+    why: DeliveryOutcome,
+  ): Promise<DeliveryOutcome> {
+    if (target.defer === undefined) return why;
+    try {
+      await target.defer(record);
+      return { kind: 'delivered', status: 202 };
+    } catch (error) {
+      return {
+        kind: 'retryable',
+        reason: `${target.name}: cannot keep the record (${(error as Error).message})`,
+      };
+    }
+  }
+
   async function deliverTo(target: FanoutTarget, record: TelemRecord, signal?: AbortSignal) {
     const state = states.get(target.name)!;
     const wait = state.notBefore - now();
@@ -72,7 +100,7 @@ export function createFanoutSink(options: FanoutOptions): Sink {
         reason: `${target.name}: backing off`,
         retryAfterMs: wait,
       };
-      return backingOff;
+      return deferTo(target, record, backingOff);
     }
     let outcome: DeliveryOutcome;
     try {
@@ -95,7 +123,7 @@ export function createFanoutSink(options: FanoutOptions): Sink {
         reason: outcome.reason,
       });
     }
-    return outcome;
+    return outcome.kind === 'retryable' ? deferTo(target, record, outcome) : outcome;
   }
 
   async function deliver(record: TelemRecord, signal?: AbortSignal): Promise<DeliveryOutcome> {

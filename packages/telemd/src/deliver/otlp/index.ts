@@ -8,6 +8,8 @@ import { DEFAULT_BACKOFF } from '../backoff.ts';
 import type { Sink } from '../sink.ts';
 import { createFanoutSink } from './fanout.ts';
 import { createOtlpSink } from './otlp-sink.ts';
+import { createOutbox } from './outbox.ts';
+import { startOutboxDrain } from './outbox-drain.ts';
 import { classificationSelected, type Env, resolveOtlpSettings } from './settings.ts';
 
 export function withOtlpExport(
@@ -28,21 +30,35 @@ export function withOtlpExport(
     compression: settings.compression,
     classifications: settings.classifications.join(',') || '*',
   });
+  const policy = {
+    ...DEFAULT_BACKOFF,
+    baseMs: config.delivery_retry_base_ms,
+    capMs: Math.max(config.delivery_retry_base_ms, config.delivery_retry_max_ms),
+    minMs: Math.min(DEFAULT_BACKOFF.minMs, config.delivery_retry_base_ms),
+  };
+  const otlp = createOtlpSink({ settings, logger });
+  const outbox = createOutbox(config.spool_dir, logger);
+  const drain = startOutboxDrain({ outbox, sink: otlp, logger, policy });
   return createFanoutSink({
     primary: sink,
     targets: [
       {
         name: 'otlp',
-        sink: createOtlpSink({ settings, logger }),
+        sink: {
+          deliver: (record, signal) => otlp.deliver(record, signal),
+          close: async () => {
+            await drain.close();
+            await otlp.close();
+          },
+        },
         selects: (record) => classificationSelected(settings.classifications, record.headers.classification),
+        defer: async (record) => {
+          await outbox.put(record);
+          drain.kick();
+        },
       },
     ],
     logger,
-    policy: {
-      ...DEFAULT_BACKOFF,
-      baseMs: config.delivery_retry_base_ms,
-      capMs: config.delivery_retry_max_ms,
-      minMs: Math.min(DEFAULT_BACKOFF.minMs, config.delivery_retry_base_ms),
-    },
+    policy,
   });
 }

@@ -143,7 +143,7 @@ test('the DESTDIR tree has a launcher per built bin, the units and no developmen
   assert.match(service, /^User=telemetry$/m);
   assert.match(
     service,
-    /^ReadWritePaths=\/var\/spool\/telemetry \/var\/spool\/telemetry-crash \/var\/lib\/telemetry \/var\/log\/telemetry$/m,
+    /^ReadWritePaths=\/var\/spool\/telemetry -\/var\/spool\/telemetry-crash \/var\/lib\/telemetry \/var\/log\/telemetry$/m,
   );
   const socket = fs.readFileSync(path.join(destdir, 'usr/lib/systemd/system/telemd.socket'), 'utf8');
   assert.match(socket, /^ListenStream=\/run\/telem-0$/m);

@@ -194,9 +194,10 @@ test('hang watchdog: a busy main thread is reported with its own stack, then end
 });
 
 test('hang watchdog without exit: reported once, and the program finishes normally', async () => {
+  // 5 s of spinning: room for the report to be sent from the worker before the program ends, under load.
   const w = world();
   await using telemd = await listenForFrames(w.socket);
-  const result = await run(w, 'hang', { WATCHDOG: JSON.stringify({ deadlineMs: 300 }), SPIN_MS: '2000' });
+  const result = await run(w, 'hang', { WATCHDOG: JSON.stringify({ deadlineMs: 300 }), SPIN_MS: '5000' });
   assert.equal(result.code, 0);
   assert.equal(telemd.connections.length, 1);
   assert.equal(decode(await telemd.connections[0]!).headers.classification, 'org.telemetrics/node/hang');

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { collectorCases } from './cases/collector.ts';
+import { crashReporterCases } from './cases/crash-reporter.ts';
 import { deliveryCases } from './cases/delivery.ts';
 import { intakeCases } from './cases/intake.ts';
 import { liveCases } from './cases/live.ts';
@@ -35,7 +36,7 @@ issue 8 and with bare node measured in the same run.
   --runs N         runs per case, interleaved (default 5, --quick 1)
   --only P,...     only cases whose id starts with one of the prefixes
                    (a.intake, b.delivery, c.live, e.startup, f.hprobe,
-                   g.crashprobe, floor)
+                   g.crashprobe, h.crash-reporter, h.otlp-export, floor)
   --results FILE   append JSON lines here (default bench/results/results.jsonl)
   --daemon D       the daemon under test: telemd (default), reference (a
                    minimal Node daemon in bench/harness: the floor for
@@ -178,6 +179,7 @@ async function main(): Promise<number> {
     ...startupCases(),
     ...probeCases(),
     ...collectorCases(),
+    ...crashReporterCases(),
   ].filter((c) => prefixes.length === 0 || prefixes.some((p) => c.id.startsWith(p)));
   const results = new Map<
     string,

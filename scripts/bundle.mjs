@@ -147,3 +147,25 @@ if (inputs.some((input) => /undici\/lib\/dispatcher\/client\.js$/.test(input))) 
     process.exit(1);
   }
 }
+
+// esbuild emits a chunk for every dynamic import() in the modules it parsed, even when the code
+// holding the import() was tree-shaken away (OpenTelemetry's resource detectors, parsed because
+// @opentelemetry/otlp-transformer's index names them): files nothing can load. Remove them, so
+// dist holds only what runs and the bundle checks (test/e2e/bundle-layout.test.ts) look at that.
+{
+  const outputs = result.metafile.outputs;
+  const reachable = new Set();
+  const visit = (file) => {
+    if (reachable.has(file) || outputs[file] === undefined) return;
+    reachable.add(file);
+    for (const imported of outputs[file].imports) visit(imported.path);
+  };
+  // Only the tool's entry: esbuild counts every dynamic import() target as an entry point too.
+  visit(path.join(outdir, `${name}.mjs`));
+  for (const file of Object.keys(outputs)) {
+    if (file.endsWith('.mjs') && !reachable.has(file)) {
+      rmSync(file, { force: true });
+      rmSync(`${file}.map`, { force: true });
+    }
+  }
+}

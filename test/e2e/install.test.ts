@@ -144,7 +144,7 @@ test('the DESTDIR tree has a launcher per built bin, the units and no developmen
   assert.match(service, /^User=telemetry$/m);
   assert.match(
     service,
-    /^ReadWritePaths=\/var\/spool\/telemetry \/var\/lib\/telemetry \/var\/log\/telemetry$/m,
+    /^ReadWritePaths=\/var\/spool\/telemetry -\/var\/spool\/telemetry-crash \/var\/lib\/telemetry \/var\/log\/telemetry$/m,
   );
   const socket = fs.readFileSync(path.join(destdir, 'usr/lib/systemd/system/telemd.socket'), 'utf8');
   assert.match(socket, /^ListenStream=\/run\/telem-0$/m);
@@ -319,6 +319,7 @@ test('systemd-sysusers and systemd-tmpfiles create the user and the directories 
   const expected: [string, number][] = [
     ['var/lib/telemetry', 0o755],
     ['var/spool/telemetry', 0o750],
+    ['var/spool/telemetry-crash', 0o1733],
     ['var/log/telemetry', 0o750],
     ['var/log/telemetry/records', 0o750],
   ];

@@ -5,11 +5,11 @@
 // machine send identical headers; the only departures are values C leaves
 // empty (BUG-16, BUG-38), which we replace because an empty header value
 // crashed the C delivery daemon.
-import { constants } from 'node:fs';
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { machine, release } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, TelemetryError } from './errors.ts';
+// node:fs through getBuiltinModule, not an ES import: see config/load.ts.
+const { constants, closeSync, openSync, readFileSync, readSync } = process.getBuiltinModule('node:fs');
 
 export interface HostFacts {
   readonly arch: string;
@@ -176,6 +176,11 @@ function readCpuinfo(root: string): string {
  * fs/promises calls (each two to four thread-pool round trips), a probe's whole record.
  */
 export async function readHostFacts(options: ReadHostFactsOptions = {}): Promise<HostFacts> {
+  return readHostFactsSync(options);
+}
+
+/** readHostFacts() for code that cannot wait: a crash handler on a dying process. */
+export function readHostFactsSync(options: ReadHostFactsOptions = {}): HostFacts {
   const root = options.root ?? '/';
   const sv = readDmi(root, 'sys_vendor', 'sv');
   const pn = readDmi(root, 'product_name', 'pn');

@@ -1,5 +1,6 @@
 export * from './cli.ts';
 export * from './config/index.ts';
+export * from './crash-reporter/index.ts';
 export * from './errors.ts';
 export * from './host-facts.ts';
 export * from './opt-in.ts';

@@ -4,7 +4,8 @@
 // 1.5 MiB (38 internal modules, OpenSSL's start), a tenth of hprobe's run, for 16 bytes that
 // the kernel's CSPRNG hands over in one read(). Falls back to node:crypto where /dev/urandom
 // cannot be read (a chroot without /dev, a seccomp filter).
-import { closeSync, openSync, readSync } from 'node:fs';
+// node:fs through getBuiltinModule, not an ES import: see config/load.ts.
+const { closeSync, openSync, readSync } = process.getBuiltinModule('node:fs');
 
 /** `size` bytes from /dev/urandom (node:crypto's randomBytes if it cannot be read). */
 export function randomBytes(size: number): Buffer<ArrayBuffer> {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@telemetrics/libtelemetry/config';
 import type { Command, CommandContext, ExecResult, OptionsTable, OptionValues } from './command.ts';
+import * as crashes from './commands/crashes.ts';
 import * as journal from './commands/journal.ts';
 import * as isActive from './commands/is-active.ts';
 import * as optIn from './commands/opt-in.ts';
@@ -20,7 +21,17 @@ import { requireRoot } from './host.ts';
 const ARGV0 = 'telemctl';
 
 /** C's order in the usage text, then ours. */
-const COMMANDS: readonly Command[] = [stop, start, restart, isActive, optIn, optOut, journal, status];
+const COMMANDS: readonly Command[] = [
+  stop,
+  start,
+  restart,
+  isActive,
+  optIn,
+  optOut,
+  journal,
+  status,
+  crashes,
+];
 
 const GLOBAL_OPTIONS = {
   'config-file': {

@@ -15,6 +15,7 @@ export function testConfig(dir: string, overrides: Partial<TelemetryConfig> = {}
     journal_file: path.join(dir, 'journal'),
     record_retention_dir: path.join(dir, 'records'),
     status_file: path.join(dir, 'telemd-status.json'),
+    crash_dir: path.join(dir, 'crash'),
     daemon_recycling_enabled: false,
     ...overrides,
   };

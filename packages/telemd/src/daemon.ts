@@ -4,10 +4,12 @@
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
 import type { TelemetryConfig } from '@telemetrics/libtelemetry/config';
+import type { DecodedFrame } from '@telemetrics/libtelemetry/wire';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import type { LoadTarget } from './deliver/cfg-override.ts';
 import { createOverrideResolver } from './deliver/cfg-override.ts';
 import { createHttpSink } from './deliver/http.ts';
+import { withOtlpExport } from './deliver/otlp/index.ts';
 import type { Sink } from './deliver/sink.ts';
 import { readDaemonHostFacts } from './enrich/host-facts.ts';
 import { createMachineIdSource, type MachineIdSource } from './enrich/machine-id.ts';
@@ -23,6 +25,7 @@ import {
 } from './journal/journal-hook.ts';
 import { Channels, type Counters, createCounters, createMetrics, type PeerInfo, publish } from './metrics.ts';
 import type { Pipeline } from './pipeline.ts';
+import { startCrashDirDrain } from './crash-dir/drain-crash-dir.ts';
 import type { TelemRecord } from './record.ts';
 import { createDurablePipeline } from './spool/durable.ts';
 import { monotonicMs } from './clock.ts';
@@ -147,7 +150,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const journal = journalFor(config, previous);
     // Every record the server accepts is journaled, whichever path delivered it (BUG-17).
     const sink: Sink = journalingSink(
-      options.createSink ? options.createSink({ config, logger }) : defaultSink(config, logger, options),
+      withOtlpExport(
+        options.createSink ? options.createSink({ config, logger }) : defaultSink(config, logger, options),
+        { config, logger },
+      ),
       journal,
     );
     // Durable by default: write-ahead spool, drainer, rate limits (spool/durable.ts).
@@ -262,28 +268,34 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       reject(peer, result.code, result.detail, result.bytes);
       return;
     }
-    const valid = validateFrame(result.frame, {
+    await admit(result.frame, peer, result.bytes);
+  }
+
+  /** Validate, enrich and hand to the pipeline a frame from the socket or the crash directory. */
+  async function admit(frame: DecodedFrame, peer: PeerInfo, bytes: number): Promise<boolean> {
+    const valid = validateFrame(frame, {
       machineId: stage.machineId.current(),
       hostFacts: stage.hostFacts,
     });
     if (!valid.ok) {
-      reject(peer, valid.code, valid.detail, result.bytes);
-      return;
+      reject(peer, valid.code, valid.detail, bytes);
+      return false;
     }
     const { record } = valid;
     counters.accepted++;
     logger.log('debug', 'record accepted', {
       classification: record.headers.classification,
       event_id: record.headers.event_id,
-      bytes: result.bytes,
-      framing: result.frame.framing,
+      bytes,
+      framing: frame.framing,
       refilled: valid.refilled.length > 0 ? valid.refilled.join(',') : undefined,
-      trailing_bytes: result.frame.trailingBytes > 0 ? result.frame.trailingBytes : undefined,
+      trailing_bytes: frame.trailingBytes > 0 ? frame.trailingBytes : undefined,
       conn: peer.connection,
     });
     publish(Channels.accepted, { record, peer });
     emitter.emit('accepted', record);
     await stage.pipeline.accept(record);
+    return true;
   }
 
   function onConnection(socket: net.Socket): void {
@@ -328,6 +340,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
   touch();
   listener.serve(onConnection);
+  // Crash reports Node programs kept while telemd was unreachable (crash-dir/drain-crash-dir.ts).
+  const crashDir = startCrashDirDrain({
+    dir: stage.config.crash_dir,
+    admit: (frame, bytes) => admit(frame, { connection: ++connectionSeq }, bytes),
+    logger,
+  });
 
   async function reload(config: TelemetryConfig): Promise<ReloadReport> {
     const old = stage;
@@ -375,6 +393,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         timer = setTimeout(() => resolve('timeout'), timeoutMs);
       });
       const drained = (async () => {
+        await crashDir.close();
         while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
         await retire(stage);
         await Promise.allSettled([...retiring]);

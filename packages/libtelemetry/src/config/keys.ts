@@ -247,6 +247,47 @@ export const CONFIG_KEYS: readonly AnyConfigKey[] = [
     'Seconds crashprobe may spend on one core before it sends what it has, with a note',
     positiveAtLeast(1n),
   ),
+  // Node crash reports
+  stringKey(
+    'crash_dir',
+    'Crash reports of Node programs wait here when telemd cannot be reached; telemd drains it',
+  ),
+  // OpenTelemetry export
+  stringKey(
+    'otlp_endpoint',
+    'telemd: also export records as OTLP logs to this URL (else OTEL_EXPORTER_OTLP_ENDPOINT)',
+  ),
+  stringKey('otlp_headers', 'telemd: OTLP request headers, k=v,k2=v2 (else OTEL_EXPORTER_OTLP_HEADERS)'),
+  integerKey(
+    'otlp_timeout_ms',
+    'telemd: OTLP request timeout, ms (else OTEL_EXPORTER_OTLP_TIMEOUT)',
+    positiveAtLeast(1n),
+  ),
+  row(
+    'otlp_compression',
+    'enum',
+    'telemd: OTLP request compression (else OTEL_EXPORTER_OTLP_COMPRESSION)',
+    (raw): ValueResult<'none' | 'gzip'> => {
+      const lower = raw.toLowerCase();
+      if (lower === 'none' || lower === 'gzip') return { ok: true, value: lower };
+      return { ok: false, reason: `must be none or gzip, got "${raw}"` };
+    },
+    ['none', 'gzip'],
+  ),
+  row(
+    'otlp_protocol',
+    'string',
+    'telemd: OTLP encoding, http/json or http/protobuf (else OTEL_EXPORTER_OTLP_PROTOCOL)',
+    (raw): ValueResult<'http/json' | 'http/protobuf'> => {
+      const lower = raw.toLowerCase();
+      if (lower === 'http/json' || lower === 'http/protobuf') return { ok: true, value: lower };
+      return { ok: false, reason: `must be http/json or http/protobuf, got "${raw}"` };
+    },
+  ),
+  stringKey(
+    'otlp_classifications',
+    'telemd: export only these classifications (comma-separated, a/b/* prefixes); empty = all',
+  ),
 ];
 
 const BY_NAME: ReadonlyMap<string, AnyConfigKey> = new Map(CONFIG_KEYS.map((k) => [k.key, k]));

@@ -69,6 +69,19 @@ export interface TelemetryConfig {
   readonly crashprobe_user: string;
   /** Seconds for one core before crashprobe sends what it has. */
   readonly crashprobe_time_budget: number;
+  // Node crash reports (libtelemetry installCrashReporter)
+  /** Where a crash report waits when telemd cannot be reached; telemd drains it. */
+  readonly crash_dir: string;
+  // OpenTelemetry export (telemd); empty/default values defer to OTEL_EXPORTER_OTLP_* variables
+  /** OTLP/HTTP logs URL (http://host:4318/v1/logs); empty = OTEL_EXPORTER_OTLP_(LOGS_)ENDPOINT, else off. */
+  readonly otlp_endpoint: string;
+  /** `k=v,k2=v2`, percent-encoded values, as OTEL_EXPORTER_OTLP_HEADERS. */
+  readonly otlp_headers: string;
+  readonly otlp_timeout_ms: number;
+  readonly otlp_compression: 'none' | 'gzip';
+  readonly otlp_protocol: 'http/json' | 'http/protobuf';
+  /** Comma-separated classification patterns to export; empty = every record. */
+  readonly otlp_classifications: string;
 }
 
 export const DEFAULT_TID = '6907c830-eed9-4ce9-81ae-76daf8d88f0f';
@@ -113,6 +126,15 @@ export const DEFAULT_CONFIG: TelemetryConfig = Object.freeze({
   // crashprobe
   crashprobe_user: 'telemetry',
   crashprobe_time_budget: 30,
+  // Node crash reports
+  crash_dir: '/var/spool/telemetry-crash',
+  // OpenTelemetry export
+  otlp_endpoint: '',
+  otlp_headers: '',
+  otlp_timeout_ms: 10_000,
+  otlp_compression: 'none',
+  otlp_protocol: 'http/json',
+  otlp_classifications: '',
 });
 
 /** The C config lookup order (spec 9.2), after an explicit -f file. */

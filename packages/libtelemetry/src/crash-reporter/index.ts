@@ -1,0 +1,3 @@
+export * from './crash-dir.ts';
+export * from './install.ts';
+export * from './payload.ts';

@@ -8,7 +8,7 @@
 // The journal is the record of what this machine sent; it keeps the last
 // 100 entries (C's telem_journal window). Unreadable files are skipped.
 import { constants } from 'node:fs';
-import { isCrashFileName } from '@telemetrics/libtelemetry/crash-dir';
+import { isCrashFileName } from '@telemetrics/libtelemetry/internal/crash-dir';
 import { close, fstat, open, readdir, readFile } from '@telemetrics/libtelemetry/internal/fs-async';
 import {
   droppedJournalPath,

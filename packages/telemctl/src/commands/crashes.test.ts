@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createRecord } from '@telemetrics/libtelemetry';
-import { writeCrashFileSync } from '@telemetrics/libtelemetry/crash-dir';
+import { writeCrashFileSync } from '@telemetrics/libtelemetry/internal/crash-dir';
 import { encodeFrame, encodeSpoolFile, serializeJournalEntry } from '@telemetrics/libtelemetry/wire';
 import { runTelemctl } from '../../../../test/helpers/telemctl.ts';
 import { vectorPath } from '../../../../test/helpers/vectors.ts';

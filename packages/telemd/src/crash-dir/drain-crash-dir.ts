@@ -12,7 +12,7 @@
 // path unit and the next pass ignore it) for an operator to look at.
 import { constants, type FSWatcher, watch } from 'node:fs';
 import { join } from 'node:path';
-import { isCrashFileName } from '@telemetrics/libtelemetry/crash-dir';
+import { isCrashFileName } from '@telemetrics/libtelemetry/internal/crash-dir';
 import {
   close,
   fstat,

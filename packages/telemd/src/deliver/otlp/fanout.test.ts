@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 // The fan-out against scripted targets (test doubles on purpose: the decisions are under test; the real HTTP targets are in test/e2e/otlp-export.test.ts).
 import { test } from 'node:test';
 import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
-import { DOWN, makeRecord, OK, scriptedSink } from '../../../../../test/helpers/spool.ts';
+import { DOWN, makeRecord, OK, scriptedSink } from '../../spool/spool.fixtures.ts';
 import { DEFAULT_BACKOFF } from '../backoff.ts';
 import type { DeliveryOutcome } from '../sink.ts';
 import { createFanoutSink } from './fanout.ts';

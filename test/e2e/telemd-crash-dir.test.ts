@@ -6,10 +6,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { isCrashFileName, writeCrashFileSync } from '@telemetrics/libtelemetry/crash-dir';
+import { isCrashFileName, writeCrashFileSync } from '@telemetrics/libtelemetry/internal/crash-dir';
 import { createRecord } from '@telemetrics/libtelemetry';
 import { encodeFrame } from '@telemetrics/libtelemetry/wire';
-import { startTestDaemon, waitUntil } from '../../../../test/helpers/telemd.ts';
+import { startTestDaemon, waitUntil } from '../helpers/telemd.ts';
 
 const base = mkdtempSync(join(tmpdir(), 'crash-drain-'));
 after(() => rmSync(base, { recursive: true, force: true }));

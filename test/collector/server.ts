@@ -51,6 +51,8 @@ export interface CollectorRecord extends QueryableRecord {
  *   stored if valid before the fault is answered: upstream's 500-after-commit, bug B1).
  * - `{ hang: true }`: read the request and never answer (until the server closes).
  * - `{ reset: true }`: destroy the connection without answering.
+ * - `{ delayMs }`: answer normally (validate, store, 201/400), but only `delayMs` after the
+ *   request arrived: a slow collector. The record is stored when the answer is written.
  */
 export type Fault =
   | {
@@ -60,7 +62,8 @@ export type Fault =
       readonly store?: boolean;
     }
   | { readonly hang: true }
-  | { readonly reset: true };
+  | { readonly reset: true }
+  | { readonly delayMs: number };
 
 /** A fault, or a function choosing one per request (undefined: answer normally). */
 export type Responder = Fault | ((request: ReceivedRequest) => Fault | undefined);
@@ -214,7 +217,8 @@ export class CollectorServer {
     const isV3 = pathname === '/v3/collector';
     if ((isV2 || isV3) && method === 'POST') {
       const fault = this.#takeFault(request);
-      if (fault) this.#answerFault(request, res, fault, isV3);
+      if (fault && 'delayMs' in fault) setTimeout(() => this.#ingest(request, res, isV3), fault.delayMs);
+      else if (fault) this.#answerFault(request, res, fault, isV3);
       else this.#ingest(request, res, isV3);
       return;
     }
@@ -276,7 +280,12 @@ export class CollectorServer {
     this.#send(res, request, result.status, 'application/json', result.body);
   }
 
-  #answerFault(request: ReceivedRequest, res: http.ServerResponse, fault: Fault, isV3: boolean): void {
+  #answerFault(
+    request: ReceivedRequest,
+    res: http.ServerResponse,
+    fault: Exclude<Fault, { delayMs: number }>,
+    isV3: boolean,
+  ): void {
     request.outcome = 'fault';
     if ('hang' in fault) return;
     if ('reset' in fault) {

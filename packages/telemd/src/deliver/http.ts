@@ -1,6 +1,7 @@
 // HTTP delivery with undici: one keep-alive Pool per (origin, CA) with bounded
-// connections, C's timeouts (5 s connect, 10 s total), no redirects, the v2 or
-// v3 wire API. Failures are classified, never thrown.
+// connections, C's timeout values (5 s connect, 10 s for the answer, counted from
+// the write: docs/delivery.md), no redirects, the v2 or v3 wire API. Failures are
+// classified, never thrown.
 import { readFileSync } from 'node:fs';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import type * as Undici from 'undici';
@@ -66,6 +67,9 @@ interface Prepared {
   readonly api: 'v2' | 'v3';
   readonly tid: ReturnType<typeof parseTidHeader>;
 }
+
+/** undici's deadlines: no answer (headers) within delivery_timeout_ms of the write, or a stalled body. */
+const ANSWER_TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /** Bodies are drained up to this many bytes; a longer one closes the connection instead. */
 const BODY_DRAIN_BYTES = 65_536;
@@ -197,24 +201,19 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
       prepared.api === 'v3' ? buildV3Request(record, prepared.tid) : buildV2Request(record, prepared.tid);
     const flat: string[] = [];
     for (const h of request.headers) flat.push(h.name, h.value);
-    // C's total timeout. One controller and one timer per request: AbortSignal.timeout() plus
-    // AbortSignal.any() cost several listeners and weak references per record (profiled).
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new DOMException(`timeout after ${totalTimeout} ms`, 'TimeoutError'));
-    }, totalTimeout).unref();
-    const onAbort = (): void => controller.abort(signal?.reason);
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
+    // The deadline is undici's, per connection: headersTimeout is armed when the request is on a
+    // socket (written), not when it is queued for one, and bodyTimeout between body chunks. A
+    // timer started here counted the wait for one of the pool's connections too: with more
+    // requests than connections and a slow collector, requests it was about to store were given
+    // up on and posted again (issue 15). An answer whose headers arrive before the timer fires
+    // clears it, so a slow 201 is taken as the outcome. The caller's signal is only close/destroy.
     try {
       const response = await prepared.pool.request({
         path: prepared.path,
         method: 'POST',
         headers: flat,
         body: request.body,
-        signal: controller.signal,
+        ...(signal ? { signal } : {}),
       });
       const delivered = response.statusCode === 200 || response.statusCode === 201;
       // C reads and discards the body; draining lets the connection be reused. A refusal keeps
@@ -235,13 +234,12 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
         : { ...outcome, reason: `${outcome.reason}: ${said}` };
     } catch (error) {
       const err = error as Error & { code?: string };
-      const reason = timedOut
-        ? `timeout after ${totalTimeout} ms`
-        : `${err.code ?? err.name}: ${err.message}`;
+      const reason = ANSWER_TIMEOUT_CODES.has(err.code ?? '')
+        ? `timeout after ${totalTimeout} ms (${err.code})`
+        : err.code === 'UND_ERR_CONNECT_TIMEOUT'
+          ? `connect timeout after ${connectTimeout} ms (${err.code})`
+          : `${err.code ?? err.name}: ${err.message}`;
       return { kind: 'retryable', reason };
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
     }
   }
 

@@ -101,23 +101,36 @@ export function createDrainer(options: DrainerOptions): Drainer {
   // then skipped until restart, so they cost no log line and no syscall per pass.
   const stuck = new Set<string>();
 
+  let timerDue = Infinity;
+
+  /**
+   * Wake up for a pass in `ms`, unless a wake-up is already due sooner: the earliest wins. A
+   * pass that finds itself too early (backing off) schedules the rest. Letting the last call win
+   * was the stall of issue 15: a pass ending "done" re-armed the timer for spool_process_time
+   * (>= 120 s) over the backoff retry a failed direct attempt had just asked for.
+   */
   function schedule(ms: number): void {
     if (closed || !started) return;
+    const delay = Math.max(0, Math.min(ms, 2 ** 31 - 1));
+    const due = monotonicNow() + delay;
+    if (timer && timerDue <= due) return;
     if (timer) clearTimeout(timer);
-    timer = setTimeout(
-      () => {
-        timer = undefined;
-        void d.runPass();
-      },
-      Math.max(0, Math.min(ms, 2 ** 31 - 1)),
-    );
+    timerDue = due;
+    timer = setTimeout(() => {
+      timer = undefined;
+      timerDue = Infinity;
+      void d.runPass();
+    }, delay);
   }
 
   function noteFailure(outcome: Extract<DeliveryOutcome, { kind: 'retryable' }>): void {
+    metrics.deliveryError({ status: outcome.status, message: outcome.reason });
+    // Attempts in flight together fail together: one that fails while we already back off
+    // shares that backoff instead of doubling it (8 timeouts at once made a 5 s step 640 s).
+    if (failures > 0 && monotonicNow() < backoffUntil) return;
     failures++;
     const delay = backoffDelayMs(failures, random, outcome.retryAfterMs, options.backoff ?? DEFAULT_BACKOFF);
     backoffUntil = monotonicNow() + delay;
-    metrics.deliveryError({ status: outcome.status, message: outcome.reason });
     // One line per streak, then every 10th, so a long outage does not flood the journal.
     if (failures === 1 || failures - failureLogged >= 10) {
       failureLogged = failures;

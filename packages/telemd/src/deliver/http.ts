@@ -112,6 +112,21 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
     logger.log('warning', message, fields);
   }
 
+  // Servers whose path answered 404: said once at err until a record is delivered there again.
+  const misconfigured = new Set<string>();
+  function noteConfigFault(server: string, outcome: DeliveryOutcome): void {
+    if (outcome.kind === 'delivered') misconfigured.delete(server);
+    if (outcome.kind !== 'retryable' || !outcome.configFault || misconfigured.has(server)) return;
+    misconfigured.add(server);
+    logger.log(
+      'err',
+      'collector answered 404 Not Found: server= names a path it does not serve; records are kept and retried with backoff until it is fixed',
+      {
+        server,
+      },
+    );
+  }
+
   function readCa(cainfo: string): string | undefined {
     if (cainfo === '') return undefined;
     try {
@@ -228,6 +243,7 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
         Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
         now(),
       );
+      noteConfigFault(target.server, outcome);
       const said = head === undefined ? undefined : errorBodySummary(head);
       return outcome.kind === 'delivered' || said === undefined
         ? outcome

@@ -23,6 +23,8 @@ export type DeliveryOutcome =
       readonly reason: string;
       readonly status?: number;
       readonly retryAfterMs?: number;
+      /** The server's configuration is wrong (404 on server=), not the record or the network. */
+      readonly configFault?: true;
     }
   | { readonly kind: 'permanent'; readonly reason: string; readonly status: number };
 

@@ -7,7 +7,9 @@ import type { Logger } from '@telemetrics/libtelemetry/log';
 import type * as Undici from 'undici';
 import type { TelemRecord } from '../record.ts';
 import type { DeliveryTarget, ResolveOverride } from './cfg-override.ts';
+import { createBatchClient } from './batch-client.ts';
 import { classifyStatus, errorBodySummary } from './outcome.ts';
+import { BATCH_ADVERT_HEADER } from './request-batch.ts';
 import { buildV2Request } from './request-v2.ts';
 import { buildV3Request, chooseApi } from './request-v3.ts';
 import type { DeliveryOutcome, Sink } from './sink.ts';
@@ -63,6 +65,7 @@ function loadUndici(): Promise<void> {
 
 interface Prepared {
   readonly pool: Pool;
+  readonly origin: string;
   readonly path: string;
   readonly api: 'v2' | 'v3';
   readonly tid: ReturnType<typeof parseTidHeader>;
@@ -181,6 +184,7 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
     }
     return {
       pool,
+      origin: url.origin,
       path: `${url.pathname}${url.search}`,
       api: chooseApi(options.serverApi, target.server),
       tid,
@@ -237,6 +241,7 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
       let head: Buffer | undefined;
       if (delivered) await response.body.dump({ limit: BODY_DRAIN_BYTES }).catch(() => {});
       else head = await readHead(response.body, ERROR_BODY_BYTES, BODY_DRAIN_BYTES);
+      batches.noteAdvert(prepared.origin, response.headers[BATCH_ADVERT_HEADER]);
       const retryAfter = response.headers['retry-after'];
       const outcome = classifyStatus(
         response.statusCode,
@@ -259,8 +264,23 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
     }
   }
 
+  // Batches go to the default target only, on its pool, once a single POST there has seen the
+  // collector advertise the batch endpoint (deliver/batch-client.ts).
+  const batches = createBatchClient({
+    logger,
+    now,
+    totalTimeoutMs: totalTimeout,
+    target: () => (preparedDefault && !preparedDefault.pool.closed && !closed ? preparedDefault : undefined),
+    single: deliver,
+  });
+
   return {
     deliver,
+    batchLimit: batches.batchLimit,
+    async deliverBatch(items, signal) {
+      if (closed) return items.map(() => ({ kind: 'retryable', reason: 'sink closed' }) as const);
+      return batches.deliverBatch(items, signal);
+    },
     async close() {
       if (closed) return;
       closed = true;

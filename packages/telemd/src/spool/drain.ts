@@ -32,6 +32,15 @@ import type { SpoolEntry, SpoolStore } from './store.ts';
 import { monotonicMs } from '../clock.ts';
 
 export const DEFAULT_MAX_PER_PASS = 500;
+/** With batched delivery a pass examines up to this many batches' worth of records. */
+export const BATCHES_PER_PASS = 4;
+
+/** A record handed to a request: its file (leased), the record, its rate-limit budget. */
+interface Handed {
+  readonly entry: SpoolEntry;
+  readonly record: TelemRecord;
+  readonly reservation: LimitReservation;
+}
 /** A foreign writer (C telemprobd writes in place, BUG-12) may still be writing a young file. */
 export const UNPARSABLE_GRACE_MS = 60_000;
 
@@ -199,42 +208,71 @@ export function createDrainer(options: DrainerOptions): Drainer {
     // attempt per backoff, not maxInFlight. Its success opens the window.
     let window = failures > 0 ? 1 : maxInFlight;
 
-    async function send(
-      entry: SpoolEntry,
-      record: TelemRecord,
-      reservation: LimitReservation,
-    ): Promise<void> {
-      try {
-        const outcome = await sink.deliver(record, abort.signal);
-        if (outcome.kind !== 'delivered') limiter.refund(reservation);
-        if (outcome.kind === 'delivered') {
-          await store.remove(entry.name);
-          delivered++;
-          // A success that finishes after a failure of this pass does not end that failure's backoff.
-          if (stop !== 'retryable') {
-            if (failures > 0)
-              logger.log('notice', 'server reachable again, draining the spool', { failures });
-            failures = 0;
-            window = maxInFlight;
-          }
-          metrics.inc('delivered', {
-            record,
-            name: entry.name,
-            status: outcome.status,
-            from: 'spool',
-          });
-        } else if (outcome.kind === 'permanent') {
-          await rejectPermanently(options, entry.name, record, outcome);
-        } else if (stop !== 'retryable' && !closed) {
-          // The first retryable failure backs off once; the others in flight share it.
-          stop = 'retryable';
-          noteFailure(outcome);
+    /** What one record's answer means for its file, the counters and the backoff. */
+    async function settle(item: Handed, outcome: DeliveryOutcome): Promise<void> {
+      const { entry, record, reservation } = item;
+      if (outcome.kind !== 'delivered') limiter.refund(reservation);
+      if (outcome.kind === 'delivered') {
+        await store.remove(entry.name);
+        delivered++;
+        // A success that finishes after a failure of this pass does not end that failure's backoff.
+        if (stop !== 'retryable') {
+          if (failures > 0) logger.log('notice', 'server reachable again, draining the spool', { failures });
+          failures = 0;
+          window = maxInFlight;
         }
-      } catch (error) {
-        thrown ??= { error };
-      } finally {
-        store.release(entry.name);
+        metrics.inc('delivered', { record, name: entry.name, status: outcome.status, from: 'spool' });
+      } else if (outcome.kind === 'permanent') {
+        await rejectPermanently(options, entry.name, record, outcome);
+      } else if (stop !== 'retryable' && !closed) {
+        // The first retryable failure backs off once; the others in flight share it.
+        stop = 'retryable';
+        noteFailure(outcome);
       }
+    }
+
+    /** One request: a record alone, or a batch; the leases are released once all are settled. */
+    function start(items: readonly Handed[]): void {
+      const run = async (): Promise<void> => {
+        try {
+          if (items.length === 1) {
+            await settle(items[0]!, await sink.deliver(items[0]!.record, abort.signal));
+          } else {
+            const outcomes = await sink.deliverBatch!(
+              items.map((i) => ({ id: i.entry.name, record: i.record })),
+              abort.signal,
+            );
+            await Promise.all(
+              items.map((item, k) =>
+                settle(item, outcomes[k] ?? { kind: 'retryable', reason: 'batch: no outcome' }),
+              ),
+            );
+          }
+        } catch (error) {
+          thrown ??= { error };
+        } finally {
+          for (const i of items) store.release(i.entry.name);
+        }
+      };
+      const p: Promise<void> = run().finally(() => running.delete(p));
+      running.add(p);
+    }
+
+    // Records collected for the next batch request (batched delivery, deliver/batch-client.ts).
+    let batch: Handed[] = [];
+    let batchMax = 0;
+    function flushBatch(): void {
+      const items = batch;
+      batch = [];
+      if (items.length > 0) start(items);
+    }
+    /** Collected but not sent (the pass stopped): their leases and limiter budget go back. */
+    function dropBatch(): void {
+      for (const i of batch) {
+        limiter.refund(i.reservation);
+        store.release(i.entry.name);
+      }
+      batch = [];
     }
 
     try {
@@ -247,7 +285,8 @@ export function createDrainer(options: DrainerOptions): Drainer {
           stop = 'closed';
           break;
         }
-        if (examined >= maxPerPass) {
+        // A pass of batches examines several batches' worth: each request carries many records.
+        if (examined >= Math.max(maxPerPass, batchMax * BATCHES_PER_PASS)) {
           backlog = records.slice(i);
           stop = 'pass-limit';
           break;
@@ -307,15 +346,29 @@ export function createDrainer(options: DrainerOptions): Drainer {
           }
           metrics.inc('retried', { name: entry.name });
           handed = true;
-          const p: Promise<void> = send(entry, read.record, verdict.reservation).finally(() =>
-            running.delete(p),
-          );
-          running.add(p);
+          const item = { entry, record: read.record, reservation: verdict.reservation };
+          // After failures the first send probes alone (one record), batched or not.
+          const limit = failures === 0 && sink.deliverBatch ? sink.batchLimit?.(read.record) : undefined;
+          if (limit === undefined || limit.records < 2) {
+            start([item]);
+            continue;
+          }
+          batchMax = Math.max(batchMax, limit.records);
+          batch.push(item);
+          if (batch.length >= limit.records) flushBatch();
         } finally {
           if (!handed) store.release(entry.name);
         }
       }
     } finally {
+      // A batch still collecting goes out unless the pass stopped for a failure or a close.
+      if (
+        (stop === undefined || stop === 'pass-limit' || stop === 'rate-limited') &&
+        thrown === undefined &&
+        !closed
+      )
+        flushBatch();
+      else dropBatch();
       await Promise.all(running);
     }
     if (thrown !== undefined) throw thrown.error;

@@ -19,6 +19,11 @@
 // - Per pass at most `maxPerPass` entries are examined (C: 60 examined / 50
 //   sent); then the next pass is queued immediately, so a big backlog drains
 //   at full speed without starving the event loop.
+// - Batched delivery: records the sink admits (sink.batchLimit(), once the
+//   collector advertised its batch endpoint) are collected into requests of up
+//   to its max-records; each record's own entry in the answer decides its file
+//   (docs/delivery.md). A pass then examines up to BATCHES_PER_PASS batches.
+// - The next wake-up is the earliest one asked for (schedule()).
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF } from '../deliver/backoff.ts';
 import { DELIVERY_IN_FLIGHT, type DeliveryOutcome, type Sink } from '../deliver/sink.ts';

@@ -151,3 +151,35 @@ test('404 on the advertised batch path: back to one record per POST, nothing los
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('a batch refused as a whole (400) is posted one by one; a 503 batch is retried; nothing lost or doubled', async () => {
+  await using c = await startBatchCollector({ maxRecords: 30 });
+  let batchesSeen = 0;
+  c.fault = (r) => {
+    if (r.path !== '/v2/collector/batch') return undefined;
+    batchesSeen++;
+    return batchesSeen === 1 ? { status: 400 } : batchesSeen === 2 ? { status: 503 } : undefined;
+  };
+  const root = tempDir();
+  const spool = path.join(root, 'spool');
+  const ids = writeSpool(spool, 150, 0xba80_0000);
+  try {
+    await using p = await spawnTelemd({
+      server: c.v2Url,
+      spool_dir: spool,
+      delivery_retry_base_ms: 200,
+      delivery_retry_max_ms: 400,
+    });
+    await c.waitForRecords(ids.length);
+    await drained(spool);
+    storedOnce(c, ids);
+    assert.match(p.log(), /batch refused as a whole; posting those records one by one/);
+    assert.match(p.log(), /delivery failed, records stay in the spool reason="batch: HTTP 503/);
+    assert.ok(
+      c.requests.filter((r) => r.path === '/v2/collector/batch' && r.status === 200).length >= 1,
+      'batching resumed after the failures',
+    );
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

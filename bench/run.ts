@@ -256,7 +256,7 @@ async function main(): Promise<number> {
       `spool tmpfs=${context.filesystems.tmpfs} disk=${context.filesystems.disk}, daemon ${context.daemon}, ` +
       `${context.sender} senders, ${runs} run(s)${quick ? ' (quick)' : ''}\n\n`,
   );
-  process.stdout.write(`${formatTable(rows)}\n\nTargets (issue 8, on medians):\n`);
+  process.stdout.write(`${formatTable(rows)}\n\nTargets (issues 8 and 15, on medians):\n`);
   for (const t of checkTargets(rows))
     process.stdout.write(`- ${t.verdict.padEnd(6)} ${t.target}: ${t.measured}\n`);
   const notes = rows.filter((r, i) => r.notes.length > 0 && rows.findIndex((x) => x.case === r.case) === i);

@@ -61,8 +61,9 @@ export class Sink {
     });
   }
 
-  reset(): Promise<SinkState> {
-    return this.#ask({ cmd: 'reset' });
+  /** Zero the counts; `batch` makes the sink advertise and serve the batch endpoint until the next reset. */
+  reset(batch?: { readonly maxRecords: number; readonly maxBytes: number }): Promise<SinkState> {
+    return this.#ask(batch === undefined ? { cmd: 'reset' } : { cmd: 'reset', batch });
   }
 
   /** Resolves when `count` records have arrived since the last reset, or at the timeout. */

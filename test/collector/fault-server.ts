@@ -11,6 +11,7 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
 import { openDb } from '../../packages/collector/src/db/open.ts';
 import type { Db } from '../../packages/collector/src/db/types.ts';
@@ -51,6 +52,8 @@ export interface CollectorRecord extends ValidatedRecord {
  *   stored if valid before the fault is answered: upstream's 500-after-commit, bug B1).
  * - `{ hang: true }`: read the request and never answer (until the server closes).
  * - `{ reset: true }`: destroy the connection without answering.
+ * - `{ delayMs }`: answer normally (validate, store, 201/400), but only `delayMs` after the
+ *   request arrived: a slow collector. The record is stored when the answer is written.
  */
 export type Fault =
   | {
@@ -60,7 +63,8 @@ export type Fault =
       readonly store?: boolean;
     }
   | { readonly hang: true }
-  | { readonly reset: true };
+  | { readonly reset: true }
+  | { readonly delayMs: number };
 
 /** A fault, or a function choosing one per request (undefined: answer normally). */
 export type Responder = Fault | ((request: ReceivedRequest) => Fault | undefined);
@@ -229,6 +233,10 @@ export class FaultServer {
     const pathname = request.path.split('?')[0] ?? '';
     const fault = request.method === 'POST' && FAULTABLE.has(pathname) ? this.#takeFault(request) : undefined;
     if (fault === undefined) return this.app.route(req, res, request.body, this.#hooks(request, res));
+    if ('delayMs' in fault) {
+      await setTimeout(fault.delayMs);
+      return this.app.route(req, res, request.body, this.#hooks(request, res));
+    }
     request.outcome = 'fault';
     if ('hang' in fault) return;
     if ('reset' in fault) {

@@ -85,7 +85,7 @@ test('npm run bench --quick completes and writes one well-formed row per metric 
     );
   }
   assert.match(stdout, /\| case +\| metric/);
-  assert.match(stdout, /Targets \(issue 8/);
+  assert.match(stdout, /Targets \(issues 8 and 15/);
 });
 
 test('the sender, sink and spool paths measure a real daemon (the reference daemon)', async () => {

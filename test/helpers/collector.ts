@@ -27,6 +27,7 @@
 //                             (not stored; add `store: true` to store a valid record first, like
 //                             upstream's 500-after-commit), { hang: true } (never answered until
 //                             stop/close), { reset: true } (connection destroyed),
+//                           { delayMs: n } (answered normally, n ms late: a slow collector),
 //                           fn(request) => fault | undefined (undefined: normal answer).
 //                         `times: n` reverts to normal after n faulted requests; null resets now.
 //     stop()              close the listener and cut every connection (the port goes down)

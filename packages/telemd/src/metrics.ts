@@ -85,7 +85,9 @@ export type DropReason =
   | 'rate_limited' // rate_limit_strategy=drop
   | 'spool_full' // spool_max_size reached and the one direct attempt failed
   | 'spool_io' // the spool could not be written (ENOSPC, EIO) and the direct attempt failed
-  | 'delivery_disabled'; // record_server_delivery_enabled=false
+  | 'delivery_disabled' // record_server_delivery_enabled=false
+  | 'quarantine_evicted' // the oldest quarantine entry of its kind, past that kind's bound
+  | 'quarantine_too_large'; // an entry bigger than its quarantine kind's byte bound
 
 export interface DeliveryErrorInfo {
   readonly at: string;

@@ -87,3 +87,46 @@ test('an unknown rate_limit_strategy falls back to spool with a warning, like C'
   assert.equal(result.value, 'spool');
   assert.match(result.warning ?? '', /bogus/);
 });
+
+test('server must be http or https with a host and a path; the reason says what is expected', () => {
+  const bad: [string, RegExp][] = [
+    ['not a url', /not a URL/],
+    ['ftp://host/v2/collector', /scheme "ftp:" is not supported/],
+    ['file:///var/spool/x', /scheme "file:" is not supported/],
+    ['http://user:secret@host/v2/collector', /has credentials/],
+    ['https://', /not a URL/],
+    ['', /not a URL/],
+  ];
+  for (const [raw, reason] of bad) {
+    const result = findConfigKey('server')?.parse(raw);
+    assert.equal(result?.ok, false, `server=${raw}`);
+    assert.match(result.ok ? '' : result.reason, reason, raw);
+    assert.match(result.ok ? '' : result.reason, /expected http:\/\/host\/path/);
+  }
+  for (const good of [
+    'http://127.0.0.1',
+    'http://127.0.0.1/',
+    'https://clr.telemetry.intel.com/v3/collector',
+    'HTTP://[::1]:8080/v2/collector?x=1',
+  ]) {
+    const result = findConfigKey('server')?.parse(good);
+    assert.ok(result?.ok, good);
+    assert.equal(result.value, good);
+  }
+});
+
+test('a clamped value is said, with the value used; values in range say nothing', () => {
+  const said: [string, string, RegExp | undefined][] = [
+    ['spool_process_time', '10', /^10 is below the minimum, using 120$/],
+    ['spool_process_time', '900', /^900 is above the maximum, using 300$/],
+    ['spool_process_time', '180', undefined],
+    ['record_expiry', '9223372036854775807', /above the maximum, using 153722867280912930$/],
+    ['record_expiry', '-5', undefined],
+  ];
+  for (const [name, raw, warning] of said) {
+    const result = findConfigKey(name)?.parse(raw);
+    assert.ok(result?.ok, `${name}=${raw}`);
+    if (warning === undefined) assert.equal(result.warning, undefined, `${name}=${raw}`);
+    else assert.match(result.warning ?? '', warning, `${name}=${raw}`);
+  }
+});

@@ -87,17 +87,53 @@ function integerKey<K extends ConfigKeyName>(
     if (!parsed.ok) return parsed;
     const checked = normalise(parsed.value);
     if (!checked.ok) return checked;
-    return { ok: true, value: toNumber(checked.value) as TelemetryConfig[K] };
+    const value = toNumber(checked.value) as TelemetryConfig[K];
+    return checked.warning === undefined
+      ? { ok: true, value }
+      : { ok: true, value, warning: checked.warning };
   });
+}
+
+/** A clamped value is used, and said once at load with the value used (C clamps silently). */
+function clamped(
+  v: bigint,
+  used: bigint,
+  bound: 'above the maximum' | 'below the minimum',
+): ValueResult<bigint> {
+  return { ok: true, value: used, warning: `${v} is ${bound}, using ${used}` };
 }
 
 /** `> max` clamps to max, `< 0` becomes -1 (record_expiry, spool_max_size). */
 function clampOrUnlimited(max: bigint) {
-  return (v: bigint): ValueResult<bigint> => ({ ok: true, value: v > max ? max : v < 0n ? -1n : v });
+  return (v: bigint): ValueResult<bigint> =>
+    v > max ? clamped(v, max, 'above the maximum') : { ok: true, value: v < 0n ? -1n : v };
 }
 
 function clampRange(min: bigint, max: bigint) {
-  return (v: bigint): ValueResult<bigint> => ({ ok: true, value: v < min ? min : v > max ? max : v });
+  return (v: bigint): ValueResult<bigint> =>
+    v < min
+      ? clamped(v, min, 'below the minimum')
+      : v > max
+        ? clamped(v, max, 'above the maximum')
+        : { ok: true, value: v };
+}
+
+/**
+ * The collector URL: http or https, a host, a path. C accepted anything and failed at every
+ * delivery; here a URL that can never work is a start-up error naming file:line. A URL without
+ * a path (`http://host`) posts to `/`, as curl does for C, and the collector serves the v2 API
+ * there, so it is taken as `/` (C's own test configs use it); a wrong path is a 404 at run time.
+ */
+export function checkServerUrl(raw: string): ValueResult<string> {
+  const expected = 'expected http://host/path or https://host/path, e.g. https://host/v2/collector';
+  if (!URL.canParse(raw)) return { ok: false, reason: `"${raw}" is not a URL (${expected})` };
+  const url = new URL(raw);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return { ok: false, reason: `scheme "${url.protocol}" is not supported (${expected})` };
+  if (url.hostname === '') return { ok: false, reason: `"${raw}" names no host (${expected})` };
+  if (url.username !== '' || url.password !== '')
+    return { ok: false, reason: `"${raw}" has credentials; telemd sends none (${expected})` };
+  return { ok: true, value: raw };
 }
 
 /** Windows index a 60-slot minute array; C exits on the first record otherwise (BUG-21). */
@@ -119,7 +155,7 @@ function negativeDisables(v: bigint): ValueResult<bigint> {
 
 export const CONFIG_KEYS: readonly AnyConfigKey[] = [
   // --- the 17 C keys, in the order of the C configuration.h ---
-  stringKey('server', 'URL of the collector records are posted to'),
+  row('server', 'string', 'URL of the collector records are posted to', checkServerUrl),
   stringKey('socket_path', 'Unix socket probes send records to (telemd listens on it)'),
   stringKey('spool_dir', 'Directory holding records not yet delivered'),
   row(

@@ -1,12 +1,15 @@
 // HTTP delivery with undici: one keep-alive Pool per (origin, CA) with bounded
-// connections, C's timeouts (5 s connect, 10 s total), no redirects, the v2 or
-// v3 wire API. Failures are classified, never thrown.
+// connections, C's timeout values (5 s connect, 10 s for the answer, counted from
+// the write: docs/delivery.md), no redirects, the v2 or v3 wire API. Failures are
+// classified, never thrown.
 import { readFileSync } from 'node:fs';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import type * as Undici from 'undici';
 import type { TelemRecord } from '../record.ts';
 import type { DeliveryTarget, ResolveOverride } from './cfg-override.ts';
+import { createBatchClient } from './batch-client.ts';
 import { classifyStatus, errorBodySummary } from './outcome.ts';
+import { BATCH_ADVERT_HEADER } from './request-batch.ts';
 import { buildV2Request } from './request-v2.ts';
 import { buildV3Request, chooseApi } from './request-v3.ts';
 import type { DeliveryOutcome, Sink } from './sink.ts';
@@ -62,10 +65,14 @@ function loadUndici(): Promise<void> {
 
 interface Prepared {
   readonly pool: Pool;
+  readonly origin: string;
   readonly path: string;
   readonly api: 'v2' | 'v3';
   readonly tid: ReturnType<typeof parseTidHeader>;
 }
+
+/** undici's deadlines: no answer (headers) within delivery_timeout_ms of the write, or a stalled body. */
+const ANSWER_TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /** Bodies are drained up to this many bytes; a longer one closes the connection instead. */
 const BODY_DRAIN_BYTES = 65_536;
@@ -106,6 +113,21 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
     if (warned.has(key)) return;
     warned.add(key);
     logger.log('warning', message, fields);
+  }
+
+  // Servers whose path answered 404: said once at err until a record is delivered there again.
+  const misconfigured = new Set<string>();
+  function noteConfigFault(server: string, outcome: DeliveryOutcome): void {
+    if (outcome.kind === 'delivered') misconfigured.delete(server);
+    if (outcome.kind !== 'retryable' || !outcome.configFault || misconfigured.has(server)) return;
+    misconfigured.add(server);
+    logger.log(
+      'err',
+      'collector answered 404 Not Found: server= names a path it does not serve; records are kept and retried with backoff until it is fixed',
+      {
+        server,
+      },
+    );
   }
 
   function readCa(cainfo: string): string | undefined {
@@ -162,6 +184,7 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
     }
     return {
       pool,
+      origin: url.origin,
       path: `${url.pathname}${url.search}`,
       api: chooseApi(options.serverApi, target.server),
       tid,
@@ -197,24 +220,19 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
       prepared.api === 'v3' ? buildV3Request(record, prepared.tid) : buildV2Request(record, prepared.tid);
     const flat: string[] = [];
     for (const h of request.headers) flat.push(h.name, h.value);
-    // C's total timeout. One controller and one timer per request: AbortSignal.timeout() plus
-    // AbortSignal.any() cost several listeners and weak references per record (profiled).
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new DOMException(`timeout after ${totalTimeout} ms`, 'TimeoutError'));
-    }, totalTimeout).unref();
-    const onAbort = (): void => controller.abort(signal?.reason);
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
+    // The deadline is undici's, per connection: headersTimeout is armed when the request is on a
+    // socket (written), not when it is queued for one, and bodyTimeout between body chunks. A
+    // timer started here counted the wait for one of the pool's connections too: with more
+    // requests than connections and a slow collector, requests it was about to store were given
+    // up on and posted again (issue 15). An answer whose headers arrive before the timer fires
+    // clears it, so a slow 201 is taken as the outcome. The caller's signal is only close/destroy.
     try {
       const response = await prepared.pool.request({
         path: prepared.path,
         method: 'POST',
         headers: flat,
         body: request.body,
-        signal: controller.signal,
+        ...(signal ? { signal } : {}),
       });
       const delivered = response.statusCode === 200 || response.statusCode === 201;
       // C reads and discards the body; draining lets the connection be reused. A refusal keeps
@@ -223,30 +241,46 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
       let head: Buffer | undefined;
       if (delivered) await response.body.dump({ limit: BODY_DRAIN_BYTES }).catch(() => {});
       else head = await readHead(response.body, ERROR_BODY_BYTES, BODY_DRAIN_BYTES);
+      batches.noteAdvert(prepared.origin, response.headers[BATCH_ADVERT_HEADER]);
       const retryAfter = response.headers['retry-after'];
       const outcome = classifyStatus(
         response.statusCode,
         Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
         now(),
       );
+      noteConfigFault(target.server, outcome);
       const said = head === undefined ? undefined : errorBodySummary(head);
       return outcome.kind === 'delivered' || said === undefined
         ? outcome
         : { ...outcome, reason: `${outcome.reason}: ${said}` };
     } catch (error) {
       const err = error as Error & { code?: string };
-      const reason = timedOut
-        ? `timeout after ${totalTimeout} ms`
-        : `${err.code ?? err.name}: ${err.message}`;
+      const reason = ANSWER_TIMEOUT_CODES.has(err.code ?? '')
+        ? `timeout after ${totalTimeout} ms (${err.code})`
+        : err.code === 'UND_ERR_CONNECT_TIMEOUT'
+          ? `connect timeout after ${connectTimeout} ms (${err.code})`
+          : `${err.code ?? err.name}: ${err.message}`;
       return { kind: 'retryable', reason };
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
     }
   }
 
+  // Batches go to the default target only, on its pool, once a single POST there has seen the
+  // collector advertise the batch endpoint (deliver/batch-client.ts).
+  const batches = createBatchClient({
+    logger,
+    now,
+    totalTimeoutMs: totalTimeout,
+    target: () => (preparedDefault && !preparedDefault.pool.closed && !closed ? preparedDefault : undefined),
+    single: deliver,
+  });
+
   return {
     deliver,
+    batchLimit: batches.batchLimit,
+    async deliverBatch(items, signal) {
+      if (closed) return items.map(() => ({ kind: 'retryable', reason: 'sink closed' }) as const);
+      return batches.deliverBatch(items, signal);
+    },
     async close() {
       if (closed) return;
       closed = true;

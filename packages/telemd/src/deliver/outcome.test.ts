@@ -21,8 +21,15 @@ test('408, 429 and 5xx are retryable, with Retry-After', () => {
   });
 });
 
+test('404 is a configuration fault: retryable, never a refusal of the record (issue 15)', () => {
+  const outcome = classifyStatus(404, undefined, NOW);
+  assert.equal(outcome.kind, 'retryable');
+  assert.equal(outcome.kind === 'retryable' && outcome.configFault, true);
+  assert.match(outcome.kind === 'retryable' ? outcome.reason : '', /server URL path is wrong/);
+});
+
 test('other 4xx and 3xx are permanent; other 2xx retryable', () => {
-  for (const status of [400, 401, 403, 404, 405, 413, 301, 302, 307]) {
+  for (const status of [400, 401, 403, 405, 413, 301, 302, 307]) {
     assert.equal(classifyStatus(status, undefined, NOW).kind, 'permanent', String(status));
   }
   assert.equal(classifyStatus(204, undefined, NOW).kind, 'retryable');

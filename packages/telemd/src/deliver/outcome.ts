@@ -1,7 +1,8 @@
 // HTTP status -> delivery outcome, and Retry-After parsing. Pure.
 // C counts only 200 and 201 as delivered (spec 6.4) and retries everything
 // else until expiry (BUG-34); we keep the success set but call other 4xx and
-// 3xx (C never follows redirects) permanent.
+// 3xx (C never follows redirects) permanent, except 404: a configuration fault
+// (wrong server= path), retried like an outage.
 import type { DeliveryOutcome } from './sink.ts';
 
 /** Retry-After as delay-seconds or an HTTP-date, in ms from `nowMs`; undefined when absent or unparsable. */
@@ -31,6 +32,17 @@ export function classifyStatus(
     return retryAfterMs === undefined
       ? { kind: 'retryable', reason: `HTTP ${status}`, status }
       : { kind: 'retryable', reason: `HTTP ${status}`, status, retryAfterMs };
+  }
+  if (status === 404) {
+    // No such path on the collector: server= names the wrong URL, not a bad record. Every record
+    // would be refused alike, so they are kept and retried with backoff (http.ts says it loudly
+    // once) instead of being quarantined one after another (issue 15).
+    return {
+      kind: 'retryable',
+      reason: 'HTTP 404: the server URL path is wrong (check server=)',
+      status,
+      configFault: true,
+    };
   }
   if (status >= 300 && status <= 399) {
     return { kind: 'permanent', reason: `HTTP ${status} (redirects are not followed)`, status };

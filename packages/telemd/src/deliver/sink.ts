@@ -23,10 +23,33 @@ export type DeliveryOutcome =
       readonly reason: string;
       readonly status?: number;
       readonly retryAfterMs?: number;
+      /** The server's configuration is wrong (404 on server=), not the record or the network. */
+      readonly configFault?: true;
     }
   | { readonly kind: 'permanent'; readonly reason: string; readonly status: number };
 
+/** One record of a batch; `id` names it in the answer (the spool file name). */
+export interface BatchItem {
+  readonly id: string;
+  readonly record: TelemRecord;
+}
+
+/** How many records one batch request may carry (the bytes bound is the sink's to keep). */
+export interface BatchLimit {
+  readonly records: number;
+}
+
 export interface Sink {
   deliver(record: TelemRecord, signal?: AbortSignal): Promise<DeliveryOutcome>;
+  /**
+   * Whether `record` may go in a batch now, and how many per request: undefined (or no such
+   * method) means one record per POST, the only thing a legacy collector understands.
+   */
+  batchLimit?(record: TelemRecord): BatchLimit | undefined;
+  /**
+   * Deliver records batchLimit() admitted, several per request: one outcome per item, in
+   * order. `delivered` only for those the answer names as stored.
+   */
+  deliverBatch?(items: readonly BatchItem[], signal?: AbortSignal): Promise<DeliveryOutcome[]>;
   close(): Promise<void>;
 }

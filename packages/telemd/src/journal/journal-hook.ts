@@ -217,6 +217,11 @@ export type RecordFateJournal = Pick<JournalHook, 'recordDropped' | 'recordKeptL
 /** What the wrappers need of telemd's Sink and Pipeline (deliver/sink.ts, pipeline.ts). */
 export interface JournalSinkLike<R extends JournalHookRecord, O extends { readonly kind: string }> {
   deliver(record: R, signal?: AbortSignal): Promise<O>;
+  batchLimit?(record: R): { readonly records: number } | undefined;
+  deliverBatch?(
+    items: readonly { readonly id: string; readonly record: R }[],
+    signal?: AbortSignal,
+  ): Promise<O[]>;
   close(): Promise<void>;
 }
 export interface JournalPipelineLike<R extends JournalHookRecord> {
@@ -237,7 +242,7 @@ export function journalingSink<R extends JournalHookRecord, O extends { readonly
   sink: JournalSinkLike<R, O>,
   hook: JournalHook,
 ): JournalSinkLike<R, O> {
-  return {
+  const wrapped: JournalSinkLike<R, O> = {
     async deliver(record, signal) {
       const outcome = await sink.deliver(record, signal);
       if (outcome.kind === 'delivered') void hook.recordDelivered(record);
@@ -245,6 +250,19 @@ export function journalingSink<R extends JournalHookRecord, O extends { readonly
     },
     close: () => sink.close(),
   };
+  const { batchLimit, deliverBatch } = sink;
+  if (batchLimit && deliverBatch) {
+    // Batched delivery (deliver/batch-client.ts): each record the answer names as stored.
+    wrapped.batchLimit = (record) => batchLimit.call(sink, record);
+    wrapped.deliverBatch = async (items, signal) => {
+      const outcomes = await deliverBatch.call(sink, items, signal);
+      outcomes.forEach((outcome, i) => {
+        if (outcome.kind === 'delivered') void hook.recordDelivered(items[i]!.record);
+      });
+      return outcomes;
+    };
+  }
+  return wrapped;
 }
 
 /**

@@ -272,3 +272,57 @@ test('record_expiry: an expired record is journaled as dropped (expired); an unr
   await drainer.close();
   await store.close();
 });
+
+test('a failure reported during a pass that ends "done" is retried after its backoff, not spool_process_time', async () => {
+  using tmp = tempDir();
+  const store = await spoolOf(tmp.dir, 0);
+  // Record 99 is the pipeline's: leased for its direct attempt, so the pass skips it.
+  const direct = await store.put(makeRecord(99), { lease: true });
+  assert.ok(direct.ok);
+  for (const n of [0, 1]) assert.ok((await store.put(makeRecord(n))).ok);
+  let drainer: ReturnType<typeof drainerOn>['drainer'] | undefined;
+  const sink = scriptedSink(async (record) => {
+    if (idOf(record) === 1) {
+      // Meanwhile the direct attempt fails: 99 stays spooled, and a retry is asked for in 50 ms.
+      drainer!.reportFailure({ kind: 'retryable', reason: 'ECONNREFUSED' });
+      store.release(direct.entry.name);
+    }
+    return OK;
+  });
+  ({ drainer } = drainerOn(store, sink, {
+    processTimeMs: 3_600_000,
+    backoff: { baseMs: 50, capMs: 50, minMs: 50, retryAfterCapMs: 50 },
+  }));
+  drainer.start();
+  try {
+    // The pass delivers 0 and 1 and ends "done"; that must not push the retry to the 1 h pass.
+    const deadline = performance.now() + 10_000;
+    while (!sink.delivered.includes(99)) {
+      assert.ok(performance.now() < deadline, `99 not retried; delivered ${sink.delivered}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.deepEqual(sink.delivered, [0, 1, 99]);
+  } finally {
+    await drainer.close();
+  }
+});
+
+test('failures of attempts in flight together share one backoff step', async () => {
+  using tmp = tempDir();
+  const store = await spoolOf(tmp.dir, 0);
+  const { drainer, logger } = drainerOn(
+    store,
+    scriptedSink(() => OK),
+    {
+      backoff: { baseMs: 1000, capMs: 3_600_000, minMs: 1000, retryAfterCapMs: 1000 },
+      random: () => 0.999,
+    },
+  );
+  try {
+    for (let i = 0; i < 8; i++) drainer.reportFailure({ kind: 'retryable', reason: 'timeout' });
+    assert.equal(drainer.failures, 1, 'eight timeouts at once are one failure of the server');
+    assert.equal(logger.lines.filter((l) => l.includes('delivery failed')).length, 1);
+  } finally {
+    await drainer.close();
+  }
+});

@@ -19,6 +19,11 @@
 // - Per pass at most `maxPerPass` entries are examined (C: 60 examined / 50
 //   sent); then the next pass is queued immediately, so a big backlog drains
 //   at full speed without starving the event loop.
+// - Batched delivery: records the sink admits (sink.batchLimit(), once the
+//   collector advertised its batch endpoint) are collected into requests of up
+//   to its max-records; each record's own entry in the answer decides its file
+//   (docs/delivery.md). A pass then examines up to BATCHES_PER_PASS batches.
+// - The next wake-up is the earliest one asked for (schedule()).
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF } from '../deliver/backoff.ts';
 import { DELIVERY_IN_FLIGHT, type DeliveryOutcome, type Sink } from '../deliver/sink.ts';
@@ -32,6 +37,15 @@ import type { SpoolEntry, SpoolStore } from './store.ts';
 import { monotonicMs } from '../clock.ts';
 
 export const DEFAULT_MAX_PER_PASS = 500;
+/** With batched delivery a pass examines up to this many batches' worth of records. */
+export const BATCHES_PER_PASS = 4;
+
+/** A record handed to a request: its file (leased), the record, its rate-limit budget. */
+interface Handed {
+  readonly entry: SpoolEntry;
+  readonly record: TelemRecord;
+  readonly reservation: LimitReservation;
+}
 /** A foreign writer (C telemprobd writes in place, BUG-12) may still be writing a young file. */
 export const UNPARSABLE_GRACE_MS = 60_000;
 
@@ -101,23 +115,36 @@ export function createDrainer(options: DrainerOptions): Drainer {
   // then skipped until restart, so they cost no log line and no syscall per pass.
   const stuck = new Set<string>();
 
+  let timerDue = Infinity;
+
+  /**
+   * Wake up for a pass in `ms`, unless a wake-up is already due sooner: the earliest wins. A
+   * pass that finds itself too early (backing off) schedules the rest. Letting the last call win
+   * was the stall of issue 15: a pass ending "done" re-armed the timer for spool_process_time
+   * (>= 120 s) over the backoff retry a failed direct attempt had just asked for.
+   */
   function schedule(ms: number): void {
     if (closed || !started) return;
+    const delay = Math.max(0, Math.min(ms, 2 ** 31 - 1));
+    const due = monotonicNow() + delay;
+    if (timer && timerDue <= due) return;
     if (timer) clearTimeout(timer);
-    timer = setTimeout(
-      () => {
-        timer = undefined;
-        void d.runPass();
-      },
-      Math.max(0, Math.min(ms, 2 ** 31 - 1)),
-    );
+    timerDue = due;
+    timer = setTimeout(() => {
+      timer = undefined;
+      timerDue = Infinity;
+      void d.runPass();
+    }, delay);
   }
 
   function noteFailure(outcome: Extract<DeliveryOutcome, { kind: 'retryable' }>): void {
+    metrics.deliveryError({ status: outcome.status, message: outcome.reason });
+    // Attempts in flight together fail together: one that fails while we already back off
+    // shares that backoff instead of doubling it (8 timeouts at once made a 5 s step 640 s).
+    if (failures > 0 && monotonicNow() < backoffUntil) return;
     failures++;
     const delay = backoffDelayMs(failures, random, outcome.retryAfterMs, options.backoff ?? DEFAULT_BACKOFF);
     backoffUntil = monotonicNow() + delay;
-    metrics.deliveryError({ status: outcome.status, message: outcome.reason });
     // One line per streak, then every 10th, so a long outage does not flood the journal.
     if (failures === 1 || failures - failureLogged >= 10) {
       failureLogged = failures;
@@ -186,42 +213,71 @@ export function createDrainer(options: DrainerOptions): Drainer {
     // attempt per backoff, not maxInFlight. Its success opens the window.
     let window = failures > 0 ? 1 : maxInFlight;
 
-    async function send(
-      entry: SpoolEntry,
-      record: TelemRecord,
-      reservation: LimitReservation,
-    ): Promise<void> {
-      try {
-        const outcome = await sink.deliver(record, abort.signal);
-        if (outcome.kind !== 'delivered') limiter.refund(reservation);
-        if (outcome.kind === 'delivered') {
-          await store.remove(entry.name);
-          delivered++;
-          // A success that finishes after a failure of this pass does not end that failure's backoff.
-          if (stop !== 'retryable') {
-            if (failures > 0)
-              logger.log('notice', 'server reachable again, draining the spool', { failures });
-            failures = 0;
-            window = maxInFlight;
-          }
-          metrics.inc('delivered', {
-            record,
-            name: entry.name,
-            status: outcome.status,
-            from: 'spool',
-          });
-        } else if (outcome.kind === 'permanent') {
-          await rejectPermanently(options, entry.name, record, outcome);
-        } else if (stop !== 'retryable' && !closed) {
-          // The first retryable failure backs off once; the others in flight share it.
-          stop = 'retryable';
-          noteFailure(outcome);
+    /** What one record's answer means for its file, the counters and the backoff. */
+    async function settle(item: Handed, outcome: DeliveryOutcome): Promise<void> {
+      const { entry, record, reservation } = item;
+      if (outcome.kind !== 'delivered') limiter.refund(reservation);
+      if (outcome.kind === 'delivered') {
+        await store.remove(entry.name);
+        delivered++;
+        // A success that finishes after a failure of this pass does not end that failure's backoff.
+        if (stop !== 'retryable') {
+          if (failures > 0) logger.log('notice', 'server reachable again, draining the spool', { failures });
+          failures = 0;
+          window = maxInFlight;
         }
-      } catch (error) {
-        thrown ??= { error };
-      } finally {
-        store.release(entry.name);
+        metrics.inc('delivered', { record, name: entry.name, status: outcome.status, from: 'spool' });
+      } else if (outcome.kind === 'permanent') {
+        await rejectPermanently(options, entry.name, record, outcome);
+      } else if (stop !== 'retryable' && !closed) {
+        // The first retryable failure backs off once; the others in flight share it.
+        stop = 'retryable';
+        noteFailure(outcome);
       }
+    }
+
+    /** One request: a record alone, or a batch; the leases are released once all are settled. */
+    function start(items: readonly Handed[]): void {
+      const run = async (): Promise<void> => {
+        try {
+          if (items.length === 1) {
+            await settle(items[0]!, await sink.deliver(items[0]!.record, abort.signal));
+          } else {
+            const outcomes = await sink.deliverBatch!(
+              items.map((i) => ({ id: i.entry.name, record: i.record })),
+              abort.signal,
+            );
+            await Promise.all(
+              items.map((item, k) =>
+                settle(item, outcomes[k] ?? { kind: 'retryable', reason: 'batch: no outcome' }),
+              ),
+            );
+          }
+        } catch (error) {
+          thrown ??= { error };
+        } finally {
+          for (const i of items) store.release(i.entry.name);
+        }
+      };
+      const p: Promise<void> = run().finally(() => running.delete(p));
+      running.add(p);
+    }
+
+    // Records collected for the next batch request (batched delivery, deliver/batch-client.ts).
+    let batch: Handed[] = [];
+    let batchMax = 0;
+    function flushBatch(): void {
+      const items = batch;
+      batch = [];
+      if (items.length > 0) start(items);
+    }
+    /** Collected but not sent (the pass stopped): their leases and limiter budget go back. */
+    function dropBatch(): void {
+      for (const i of batch) {
+        limiter.refund(i.reservation);
+        store.release(i.entry.name);
+      }
+      batch = [];
     }
 
     try {
@@ -234,7 +290,8 @@ export function createDrainer(options: DrainerOptions): Drainer {
           stop = 'closed';
           break;
         }
-        if (examined >= maxPerPass) {
+        // A pass of batches examines several batches' worth: each request carries many records.
+        if (examined >= Math.max(maxPerPass, batchMax * BATCHES_PER_PASS)) {
           backlog = records.slice(i);
           stop = 'pass-limit';
           break;
@@ -294,15 +351,29 @@ export function createDrainer(options: DrainerOptions): Drainer {
           }
           metrics.inc('retried', { name: entry.name });
           handed = true;
-          const p: Promise<void> = send(entry, read.record, verdict.reservation).finally(() =>
-            running.delete(p),
-          );
-          running.add(p);
+          const item = { entry, record: read.record, reservation: verdict.reservation };
+          // After failures the first send probes alone (one record), batched or not.
+          const limit = failures === 0 && sink.deliverBatch ? sink.batchLimit?.(read.record) : undefined;
+          if (limit === undefined || limit.records < 2) {
+            start([item]);
+            continue;
+          }
+          batchMax = Math.max(batchMax, limit.records);
+          batch.push(item);
+          if (batch.length >= limit.records) flushBatch();
         } finally {
           if (!handed) store.release(entry.name);
         }
       }
     } finally {
+      // A batch still collecting goes out unless the pass stopped for a failure or a close.
+      if (
+        (stop === undefined || stop === 'pass-limit' || stop === 'rate-limited') &&
+        thrown === undefined &&
+        !closed
+      )
+        flushBatch();
+      else dropBatch();
       await Promise.all(running);
     }
     if (thrown !== undefined) throw thrown.error;

@@ -391,7 +391,9 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
         return {
           ok: false,
           reason: 'full',
-          detail: `spool holds ${used} of ${maxBytes} bytes; a record of ${bytes.length} does not fit`,
+          // Reserved bytes (writes in flight) count against the cap too: without them the line
+          // read as if the record fitted (issue 15).
+          detail: `spool holds ${used} of ${maxBytes} bytes and ${reserved} are reserved for writes in flight; a record of ${bytes.length} does not fit`,
         };
       }
       reserved += bytes.length;

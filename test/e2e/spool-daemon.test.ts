@@ -248,7 +248,13 @@ for (const fault of [
       for (const f of frames) await send(telemd.socket, f.bytes);
       const records = await collector.waitForRecords(5, { timeoutMs: 20_000 });
       assert.deepEqual(new Set(records.map((r) => r.event_id)), new Set(frames.map((f) => f.eventId)));
-      assert.ok(collector.requests.length >= 5 + fault.times, 'the faulted requests were retried');
+      // Counted by outcome, not by request total: once the collector has advertised its batch
+      // endpoint, telemd may carry the retried records in fewer requests than records.
+      assert.equal(
+        collector.requests.filter((r) => r.outcome === 'fault').length,
+        fault.times,
+        'every injected fault was met, and the records behind them were delivered afterwards',
+      );
       await until('spool empty', () => spoolFiles(tmp.dir).length === 0);
       assert.equal(collector.records.length, 5);
     } finally {

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { droppedJournalPath, readJournal } from '@telemetrics/libtelemetry/internal/journal';
 import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
 import { encodeSpoolFile } from '@telemetrics/libtelemetry/wire';
-import { makeRecord, tempDir } from '../../../../test/helpers/spool.ts';
+import { makeRecord, tempDir } from './spool.fixtures.ts';
 import { createJournalHook } from '../journal/journal-hook.ts';
 import { createMetrics } from '../metrics.ts';
 import { createQuarantine, overBound, type QuarantineOptions } from './quarantine.ts';

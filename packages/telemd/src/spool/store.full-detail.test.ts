@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeSpoolFile } from '@telemetrics/libtelemetry/wire';
-import { makeRecord, tempDir } from '../../../../test/helpers/spool.ts';
+import { makeRecord, tempDir } from './spool.fixtures.ts';
 import { createSpoolStore } from './store.ts';
 
 test('the spool-full detail counts the bytes reserved for writes in flight', async () => {

@@ -1,0 +1,26 @@
+// Classification sets the views share (spec section 8.1 and 7).
+export const BACKTRACE_CLASSES = [
+  'org.clearlinux/crash/clr',
+  'org.clearlinux/kernel/bug',
+  'org.clearlinux/kernel/stackoverflow',
+  'org.clearlinux/kernel/warning',
+] as const;
+
+export const CRASH_CLASSES = [
+  ...BACKTRACE_CLASSES,
+  'org.clearlinux/crash/unknown',
+  'org.clearlinux/crash/clr-build',
+  'org.clearlinux/crash/error',
+] as const;
+
+export const MCE_CLASSES = [
+  'org.clearlinux/mce/corrected',
+  'org.clearlinux/mce/SRAO',
+  'org.clearlinux/mce/SRAR',
+  'org.clearlinux/mce/UCNA',
+] as const;
+
+export const THERMAL_CLASS = 'org.clearlinux/mce/thermal';
+export const HEARTBEAT_CLASS = 'org.clearlinux/heartbeat/ping';
+export const UPDATE_CLASS = 'org.clearlinux/swupd-client/update';
+export const CLEAR_OS = 'clear-linux-os';

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { createStderrLogger } from '@telemetrics/libtelemetry/log';
 import { getTestCertificates } from '../helpers/test-ca.ts';
 import { CollectorServer } from './server.ts';
-import { DEFAULT_TID } from './validate.ts';
+import { DEFAULT_TID } from '../../packages/collector/src/ingest/validate.ts';
 
 const HELP = `Usage: node test/collector/main.ts [OPTIONS]
 

@@ -4,8 +4,12 @@
 // `limit` keeps upstream's string comparison with "1000" (bug B3) so the
 // api/ vectors replay unchanged: only 1, 10, 100, 1000 and values starting
 // with 0 are accepted.
-import { isAsciiDigits, isPyPrintable, pyJsonDumps } from './py-compat.ts';
-import { messageBody, recordJson, type ValidatedRecord } from './validate.ts';
+import { isAsciiDigits, isPyPrintable, pyJsonDumps } from '../../packages/collector/src/ingest/py-compat.ts';
+import {
+  messageBody,
+  recordJson,
+  type ValidatedRecord,
+} from '../../packages/collector/src/ingest/validate.ts';
 
 export interface QueryableRecord extends ValidatedRecord {
   readonly id: number;

@@ -19,7 +19,7 @@ import {
   type ValidationResult,
   validateV2,
   validateV3,
-} from './validate.ts';
+} from '../../packages/collector/src/ingest/validate.ts';
 
 /** Every request the server received, answered or not. Filled in as it is answered. */
 export interface ReceivedRequest {

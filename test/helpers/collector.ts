@@ -48,7 +48,7 @@ import {
   type ReceivedRequest,
   type Responder,
 } from '../collector/server.ts';
-import { normalizeHeaders, normalizeName } from '../collector/validate.ts';
+import { normalizeHeaders, normalizeName } from '../../packages/collector/src/ingest/validate.ts';
 import { getTestCertificates } from './test-ca.ts';
 
 export type { CollectorRecord, Fault, ReceivedRequest, Responder } from '../collector/server.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { pyInt, pyJsonDumps, pyRepr } from './py-compat.ts';
-import { queryRecords } from './query.ts';
+import { parseRecordsQuery } from '../api/records.ts';
 import {
   DEFAULT_TID,
   formatTimestamp,
@@ -302,28 +302,39 @@ describe('Python compatibility', () => {
   });
 });
 
-describe('queryRecords', () => {
-  const base = validateV2(headers(), OPTS).record!;
+describe('parseRecordsQuery', () => {
   const now = 1_800_000_000;
-  const records = [1, 2, 3].map((id) => ({ ...base, id, timestamp_server: now - (3 - id) * 86400 * 20 }));
+  const filter = (q: string) => {
+    const parsed = parseRecordsQuery(new URLSearchParams(q), now);
+    assert.ok('filter' in parsed, JSON.stringify(parsed));
+    return parsed.filter;
+  };
 
-  test('the default window is 30 days on server time, newest first', () => {
-    assert.deepEqual(queryRecords(new URLSearchParams(), records, now).ids, [3, 2]);
-    assert.deepEqual(queryRecords(new URLSearchParams('created_in_days=100'), records, now).ids, [3, 2]);
-    assert.deepEqual(queryRecords(new URLSearchParams('created_in_sec=10'), records, now).ids, [3]);
+  test('the default window is 30 days on server time, capped at 30 days', () => {
+    assert.equal(filter('').sinceExclusive, now - 30 * 86400);
+    assert.equal(filter('created_in_days=100').sinceExclusive, now - 30 * 86400);
+    assert.equal(filter('created_in_sec=10').sinceExclusive, now - 10);
+    assert.equal(filter('').limit, 1000);
   });
 
   test('limit is compared with "1000" as a string (upstream B3)', () => {
-    assert.equal(
-      queryRecords(new URLSearchParams('limit=5'), records, now).message,
-      'Record limit value is invalid',
-    );
-    assert.deepEqual(queryRecords(new URLSearchParams('limit=01'), records, now).ids, [3]);
+    assert.deepEqual(parseRecordsQuery(new URLSearchParams('limit=5'), now), {
+      message: 'Record limit value is invalid',
+    });
+    assert.equal(filter('limit=01').limit, 1);
+  });
+
+  test('since/until replace the window; event_id and before_id filter', () => {
+    const f = filter('since=10&until=20.5&event_id=0123456789abcdef0123456789abcdef&before_id=7');
+    assert.equal(f.sinceExclusive, undefined);
+    assert.deepEqual([f.since, f.until, f.beforeId], [10, 20.5, 7]);
+    assert.deepEqual(parseRecordsQuery(new URLSearchParams('event_id=ABC'), now), {
+      message: 'Event id is invalid',
+    });
   });
 });
 
 test('fuzz: validation never throws and answers 201 only with a complete record', (t) => {
-  // biome-ignore lint/suspicious/noUndeclaredEnvVars: tests do not run as turbo tasks; the seed only replays a run.
   const seed = Number(process.env['FUZZ_SEED'] ?? Date.now() % 2 ** 31);
   t.diagnostic(`seed ${seed} (FUZZ_SEED=${seed} to replay)`);
   const names = [...BASE.map(([n]) => n), 'X-CLR-External', 'Record-Format-Version', 'SEVERITY'];

@@ -225,11 +225,16 @@ export function validateV3(input: PostInput, opts: ValidateOptions): ValidationR
   return validateFields(headers, payload, opts);
 }
 
-function reject(message: string): ValidationResult {
+export function reject(message: string): ValidationResult {
   return { status: 400, body: messageBody(message), message };
 }
 
-function validateFields(h: Map<string, string>, payload: string, opts: ValidateOptions): ValidationResult {
+/** §4.2 on already-normalised fields (the v2 headers, the v3 JSON keys, a batch record's headers). */
+export function validateFields(
+  h: Map<string, string>,
+  payload: string,
+  opts: ValidateOptions,
+): ValidationResult {
   const get = (canonical: string): string | undefined => h.get(canonical.toLowerCase());
 
   // 1

@@ -1,0 +1,138 @@
+// The Db interface on node:sqlite: one connection, WAL, synchronous=FULL (a COMMIT has reached
+// the disk before it returns, so an answer written after it survives kill -9 and power loss).
+// node:sqlite is synchronous; transactions that await between statements are serialised with a
+// queue so another request's statement never lands inside (or is rolled back with) them.
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { toSqlitePlaceholders, toSqliteValue } from './placeholders.ts';
+import { migrations } from './schema.ts';
+import type { Db } from './types.ts';
+
+const STATEMENT_CACHE_MAX = 256;
+const REGEXP_CACHE_MAX = 64;
+
+export class SqliteDb implements Db {
+  readonly dialect = 'sqlite' as const;
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+  /** Resolves when the running transaction (if any) ends; others wait on it. */
+  #txTail: Promise<void> = Promise.resolve();
+  #inTx = false;
+  #closed = false;
+
+  constructor(path: string) {
+    this.#db = new DatabaseSync(path);
+    this.#db.exec('PRAGMA journal_mode = WAL');
+    this.#db.exec('PRAGMA synchronous = FULL');
+    this.#db.exec('PRAGMA busy_timeout = 5000');
+    this.#db.exec('PRAGMA foreign_keys = ON');
+    const regexps = new Map<string, RegExp>();
+    // `value REGEXP pattern` calls regexp(pattern, value); a search, like PostgreSQL's `~`.
+    this.#db.function('regexp', { deterministic: true }, (pattern, value) => {
+      if (value === null || pattern === null) return null;
+      let re = regexps.get(String(pattern));
+      if (re === undefined) {
+        re = new RegExp(String(pattern));
+        if (regexps.size >= REGEXP_CACHE_MAX) regexps.clear();
+        regexps.set(String(pattern), re);
+      }
+      return re.test(String(value)) ? 1 : 0;
+    });
+  }
+
+  migrate(): void {
+    for (const sql of migrations('sqlite')) this.#db.exec(sql);
+  }
+
+  #prepare(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(toSqlitePlaceholders(sql));
+      if (this.#statements.size >= STATEMENT_CACHE_MAX) this.#statements.clear();
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Synchronous SELECT, for callers that already hold the connection (group commit). */
+  querySync<T>(sql: string, params: readonly unknown[] = []): T[] {
+    return this.#prepare(sql).all(...params.map(toSqliteValue)) as T[];
+  }
+
+  /** Synchronous INSERT/UPDATE/DELETE; lastRowid for inserts. */
+  runSync(sql: string, params: readonly unknown[] = []): { changes: number; lastRowid: number } {
+    const r = this.#prepare(sql).run(...params.map(toSqliteValue));
+    return { changes: Number(r.changes), lastRowid: Number(r.lastInsertRowid) };
+  }
+
+  /** Runs fn between BEGIN and COMMIT without yielding: the group commit's fast path. */
+  transactionSync<T>(fn: () => T): T {
+    if (this.#inTx) throw new Error('transactionSync inside an open transaction');
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const value = fn();
+      this.#db.exec('COMMIT');
+      return value;
+    } catch (err) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  /** True while an async transaction holds the connection (sync callers must wait). */
+  get busy(): boolean {
+    return this.#inTx;
+  }
+
+  /** Resolves once no async transaction holds the connection. */
+  async idle(): Promise<void> {
+    while (this.#inTx) await this.#txTail;
+  }
+
+  async query<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    await this.idle();
+    return this.querySync<T>(sql, params);
+  }
+
+  async run(sql: string, params: readonly unknown[] = []): Promise<{ changes: number }> {
+    await this.idle();
+    return { changes: this.runSync(sql, params).changes };
+  }
+
+  async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    await this.idle();
+    let release = (): void => {};
+    this.#txTail = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.#inTx = true;
+    const tx: Db = {
+      dialect: 'sqlite',
+      query: async <R>(sql: string, params?: readonly unknown[]) => this.querySync<R>(sql, params),
+      run: async (sql, params) => ({ changes: this.runSync(sql, params).changes }),
+      transaction: (inner) => inner(tx),
+      close: async () => {},
+    };
+    try {
+      this.#db.exec('BEGIN IMMEDIATE');
+      try {
+        const value = await fn(tx);
+        this.#db.exec('COMMIT');
+        return value;
+      } catch (err) {
+        if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+        throw err;
+      }
+    } finally {
+      this.#inTx = false;
+      release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.idle();
+    this.#closed = true;
+    this.#statements.clear();
+    this.#db.close();
+  }
+}

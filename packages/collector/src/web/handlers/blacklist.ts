@@ -1,7 +1,7 @@
 // guilty_edit routes: the blacklist (add, remove, apply to one record's frames,
 // reset = reprocess all) and the hidden guilties. Apply and reset call the
 // collector's processCrashRecords, which upstream's UI had lost (HTML 500).
-import { parseBacktraceForDisplay } from '../backtrace.ts';
+import { parseBacktrace } from '../backtrace.ts';
 import { BASE } from '../layout.ts';
 import { addToBlacklist, allFuncMods, blacklist, type FuncMod, removeFromBlacklist } from '../queries/blacklist.ts';
 import { guilty, hiddenGuilties, recordPayload, setHidden } from '../queries/crashes.ts';
@@ -36,7 +36,7 @@ async function index(r: Request): Promise<void> {
   const rec = await recordPayload(r.db, Number(recordId));
   if (!rec) return notFound(r, 'No such record.');
   const current = rec.guilty_id === null ? undefined : await guilty(r.db, Number(rec.guilty_id));
-  const frames = parseBacktraceForDisplay(rec.payload).frames;
+  const frames = parseBacktrace(rec.payload).frames;
   sendHtml(r.res, 200, editOnePage(r.ctx, Number(rec.id), frames, list, current));
 }
 
@@ -45,7 +45,7 @@ async function editOne(r: Request): Promise<void> {
   const rec = await recordPayload(r.db, Number(r.url.searchParams.get('record_id')));
   if (!rec) return notFound(r, 'No such record.');
   const ticked = new Set(r.form.getAll('frames'));
-  const frames = parseBacktraceForDisplay(rec.payload).frames;
+  const frames = parseBacktrace(rec.payload).frames;
   for (const f of frames) {
     const fm = { function: f.function, module: f.module };
     if (ticked.has(`${f.function}${SEP}${f.module}`)) await addToBlacklist(r.db, fm);

@@ -1,10 +1,7 @@
 // Classification sets the views share (spec section 8.1 and 7).
-export const BACKTRACE_CLASSES = [
-  'org.clearlinux/crash/clr',
-  'org.clearlinux/kernel/bug',
-  'org.clearlinux/kernel/stackoverflow',
-  'org.clearlinux/kernel/warning',
-] as const;
+import { BACKTRACE_CLASSES } from '../../crash/index.ts';
+
+export { BACKTRACE_CLASSES };
 
 export const CRASH_CLASSES = [
   ...BACKTRACE_CLASSES,

@@ -1,6 +1,6 @@
 // guilty_edit: the blacklist of frames that are never guilty (upstream's broken
 // add/apply/reset routes work here: apply and reset reprocess the crash records).
-import { type Frame, neverGuilty } from '../backtrace.ts';
+import { type BacktraceFrame, neverGuilty } from '../backtrace.ts';
 import { type Html, html } from '../html.ts';
 import { BASE, csrfInput, type PageContext, page } from '../layout.ts';
 import type { FuncMod } from '../queries/blacklist.ts';
@@ -36,7 +36,7 @@ ${list.length === 0 ? html`<p class="muted">The blacklist is empty.</p>` : ''}
   return page(ctx, 'crashes', 'Guilty blacklist', body);
 }
 
-export function editOnePage(ctx: PageContext, recordId: number, frames: Frame[], list: FuncMod[], current?: Guilty): Html {
+export function editOnePage(ctx: PageContext, recordId: number, frames: readonly BacktraceFrame[], list: FuncMod[], current?: Guilty): Html {
   const listed = new Set(list.map(key));
   const choices = frames.filter((f) => !neverGuilty(f));
   const body = html`<h1>Blacklist frames of record <a href="${BASE}/records/record_details/${recordId}">${recordId}</a></h1>

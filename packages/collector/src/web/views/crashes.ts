@@ -1,5 +1,5 @@
 // Crashes: top guilties with comment and hide, guilty details and backtraces.
-import { frameLocation, parseBacktraceForDisplay } from '../backtrace.ts';
+import { parseBacktrace } from '../backtrace.ts';
 import { shortClass } from '../format.ts';
 import { type Html, html } from '../html.ts';
 import { BASE, countTable, csrfInput, type PageContext, page } from '../layout.ts';
@@ -71,15 +71,13 @@ export function backtracesPage(
   const body = html`<h1>Backtraces of <a href="${BASE}/crashes/guilty_details/${g.id}">${funcmod(g)}</a></h1>
 <p class="muted">${rows.length} backtrace${rows.length === 1 ? '' : 's'} (at most 50); the guilty frame is highlighted.</p>
 ${rows.map((r) => {
-  const bt = parseBacktraceForDisplay(r.payload);
+  const bt = parseBacktrace(r.payload, g);
   return html`<div class="backtrace"><p><a href="${BASE}/records/record_details/${String(r.id)}">record ${String(r.id)}</a>
  · build ${r.build} · machine ${r.machine_id ?? ''} · ${bt.process ?? ''}${bt.signal ? ` · signal ${bt.signal}` : ''}
  · <a href="${BASE}/crashes/guilty_edit/?record_id=${String(r.id)}&amp;guilty_id=${g.id}">edit blacklist</a></p>
-<ol class="frames">${bt.frames.map((f, i) => {
-    const hit = f.function === g.function && f.module === g.module;
-    const loc = frameLocation(f.rest);
-    return html`<li${hit ? html` class="guilty"` : ''}>#${i} ${f.function} - [${f.module}]${loc ? ` - ${loc}` : ''}</li>`;
-  })}</ol></div>`;
+<ol class="frames">${bt.frames.map(
+    (f, i) => html`<li${f.guilty ? html` class="guilty"` : ''}>#${i} ${f.display}</li>`,
+  )}</ol></div>`;
 })}`;
   return page(ctx, 'crashes', 'Backtraces', body);
 }

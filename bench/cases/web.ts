@@ -57,7 +57,9 @@ async function runPages(env: BenchEnv): Promise<Outcome> {
   const url = await webBenchDb(count, env.quick ? env.freshDir('disk') : undefined);
   const genS = (performance.now() - t0) / 1000;
   const db = await openDb(url);
-  const server = http.createServer(createWebHandler({ db, csrfSecret: randomBytes(32), now: () => WEB_DB_NOW_S * 1000 }));
+  const server = http.createServer(
+    createWebHandler({ db, csrfSecret: randomBytes(32), now: () => WEB_DB_NOW_S * 1000 }),
+  );
   try {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -85,7 +87,9 @@ export function webCases(): BenchCase[] {
     {
       id: 'h.web.pages',
       title: 'telemetryui pages on 1M records (SQLite), median of 5 after one first load',
-      references: Object.fromEntries(PAGES.filter(([n]) => n !== 'floor_static').map(([n]) => [`${n}_ms`, TARGET])),
+      references: Object.fromEntries(
+        PAGES.filter(([n]) => n !== 'floor_static').map(([n]) => [`${n}_ms`, TARGET]),
+      ),
       run: runPages,
     },
   ];

@@ -32,7 +32,12 @@ const CLASSES: [string, number, number][] = [
   ['com.example/app/event', 9, 1],
 ];
 const BUILDS = Array.from({ length: 30 }, (_, i) => String(41000 + i * 10));
-const HOSTS = ['Intel Corporation|NUC7i5BNH|J57828-502', 'QEMU|Standard PC|pc-q35', 'Dell Inc.|XPS 13|1.0', 'LENOVO|ThinkPad|A'];
+const HOSTS = [
+  'Intel Corporation|NUC7i5BNH|J57828-502',
+  'QEMU|Standard PC|pc-q35',
+  'Dell Inc.|XPS 13|1.0',
+  'LENOVO|ThinkPad|A',
+];
 const FUNCS = Array.from({ length: 150 }, (_, i) => `fn_${i.toString(36)}()`);
 const MODULES = ['/usr/bin/app', '/usr/bin/daemon', 'libc.so.6', 'libglib-2.0.so.0', '/usr/lib/libfoo.so.1'];
 
@@ -48,23 +53,47 @@ function payloadFor(cls: string, r: () => number, build: string): { payload: str
   if (cls === 'org.clearlinux/crash/clr' || cls.startsWith('org.clearlinux/kernel/')) {
     // a few guilties take most crashes, as in a real fleet
     const g = Math.floor(FUNCS.length * r() ** 3);
-    return { payload: crashPayload(FUNCS[g]!, MODULES[g % MODULES.length]!, 1000 + Math.floor(r() * 30000)), guilty: g + 1 };
+    return {
+      payload: crashPayload(FUNCS[g]!, MODULES[g % MODULES.length]!, 1000 + Math.floor(r() * 30000)),
+      guilty: g + 1,
+    };
   }
   if (cls.startsWith('org.clearlinux/mce/')) {
-    const status = Math.floor(r() * 4).toString(16).padStart(8, '0');
+    const status = Math.floor(r() * 4)
+      .toString(16)
+      .padStart(8, '0');
     return { payload: `CPU 0 BANK 5\nSTATUS 9c000000${status} MCGSTATUS 0\nADDR 1234\n` };
   }
   if (cls === 'org.clearlinux/swupd-client/update') {
     const to = Number(build) + 10;
-    return { payload: `Filename: src/log.c\nLine: 615\ncurrent_version=${build}\nserver_version=${to}\nruntime: 39.6\n` };
+    return {
+      payload: `Filename: src/log.c\nLine: 615\ncurrent_version=${build}\nserver_version=${to}\nruntime: 39.6\n`,
+    };
   }
   return { payload: `hello from ${cls} ${Math.floor(r() * 1e9).toString(36)}\n` };
 }
 
 const COLUMNS = [
-  'architecture', 'bios_version', 'board_name', 'build', 'classification', 'cpu_model', 'event_id', 'external',
-  'host_type', 'kernel_version', 'machine_id', 'payload_version', 'record_version', 'severity', 'system_name',
-  'timestamp_client', 'timestamp_server', 'payload', 'processed', 'guilty_id',
+  'architecture',
+  'bios_version',
+  'board_name',
+  'build',
+  'classification',
+  'cpu_model',
+  'event_id',
+  'external',
+  'host_type',
+  'kernel_version',
+  'machine_id',
+  'payload_version',
+  'record_version',
+  'severity',
+  'system_name',
+  'timestamp_client',
+  'timestamp_server',
+  'payload',
+  'processed',
+  'guilty_id',
 ];
 
 async function fill(db: Db, count: number): Promise<void> {
@@ -72,20 +101,30 @@ async function fill(db: Db, count: number): Promise<void> {
   const weights = CLASSES.reduce((s, c) => s + c[1], 0);
   const pickClass = () => {
     let x = r() * weights;
-    for (const c of CLASSES) if ((x -= c[1]) < 0) return c;
+    for (const c of CLASSES) {
+      x -= c[1];
+      if (x < 0) return c;
+    }
     return CLASSES[0]!;
   };
   await db.transaction(async (tx) => {
     for (let g = 0; g < FUNCS.length; g++) {
       await tx.run('INSERT INTO guilty (id, function, module, comment, hide) VALUES ($1, $2, $3, $4, $5)', [
-        g + 1, FUNCS[g], MODULES[g % MODULES.length], null, false,
+        g + 1,
+        FUNCS[g],
+        MODULES[g % MODULES.length],
+        null,
+        false,
       ]);
     }
   });
   const BATCH = 500;
   const PER_TX = 20;
   const rowSql = (n: number) =>
-    Array.from({ length: n }, (_, i) => `(${COLUMNS.map((_, j) => `$${i * COLUMNS.length + j + 1}`).join(', ')})`).join(', ');
+    Array.from(
+      { length: n },
+      (_, i) => `(${COLUMNS.map((_, j) => `$${i * COLUMNS.length + j + 1}`).join(', ')})`,
+    ).join(', ');
   const fullSql = `INSERT INTO records (${COLUMNS.join(', ')}) VALUES ${rowSql(BATCH)}`;
   for (let done = 0; done < count; ) {
     await db.transaction(async (tx) => {
@@ -96,16 +135,45 @@ async function fill(db: Db, count: number): Promise<void> {
           const [cls, , severity] = pickClass();
           // newer records are denser, as a growing fleet's
           const t = WEB_DB_NOW_S - 60 * DAY * r() ** 1.5;
-          const build = BUILDS[Math.min(BUILDS.length - 1, Math.floor(BUILDS.length * (1 - (WEB_DB_NOW_S - t) / (60 * DAY)) + r() * 2))]!;
+          const build =
+            BUILDS[
+              Math.min(
+                BUILDS.length - 1,
+                Math.floor(BUILDS.length * (1 - (WEB_DB_NOW_S - t) / (60 * DAY)) + r() * 2),
+              )
+            ]!;
           const { payload, guilty } = payloadFor(cls, r, build);
           params.push(
-            'x86_64', 'N/A', HOSTS[Math.floor(r() * HOSTS.length)]!.split('|')[1], build, cls, 'Intel(R) Core(TM)',
-            Math.floor(r() * 2 ** 48).toString(16).padStart(32, '0'), r() < 0.3, HOSTS[Math.floor(r() * HOSTS.length)],
-            '6.1.0', `m${Math.floor(r() * 5000).toString(16).padStart(31, '0')}`, 1, 4, severity,
-            r() < 0.9 ? 'clear-linux-os' : 'debian', Math.floor(t), t + r() * 30, payload, guilty !== undefined, guilty ?? null,
+            'x86_64',
+            'N/A',
+            HOSTS[Math.floor(r() * HOSTS.length)]!.split('|')[1],
+            build,
+            cls,
+            'Intel(R) Core(TM)',
+            Math.floor(r() * 2 ** 48)
+              .toString(16)
+              .padStart(32, '0'),
+            r() < 0.3,
+            HOSTS[Math.floor(r() * HOSTS.length)],
+            '6.1.0',
+            `m${Math.floor(r() * 5000)
+              .toString(16)
+              .padStart(31, '0')}`,
+            1,
+            4,
+            severity,
+            r() < 0.9 ? 'clear-linux-os' : 'debian',
+            Math.floor(t),
+            t + r() * 30,
+            payload,
+            guilty !== undefined,
+            guilty ?? null,
           );
         }
-        await tx.run(n === BATCH ? fullSql : `INSERT INTO records (${COLUMNS.join(', ')}) VALUES ${rowSql(n)}`, params);
+        await tx.run(
+          n === BATCH ? fullSql : `INSERT INTO records (${COLUMNS.join(', ')}) VALUES ${rowSql(n)}`,
+          params,
+        );
         done += n;
       }
     });
@@ -114,7 +182,9 @@ async function fill(db: Db, count: number): Promise<void> {
 
 /** `sqlite:PATH` of a database with `count` records, generated once and cached. */
 export async function webBenchDb(count: number, cacheDir?: string): Promise<string> {
-  const dir = cacheDir ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'telemetrics-bench');
+  const dir =
+    cacheDir ??
+    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'telemetrics-bench');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `web-${count}.sqlite`);
   const stamp = `${file}.version`;

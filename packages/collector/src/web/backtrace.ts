@@ -5,5 +5,8 @@ export { type Backtrace, type BacktraceFrame, parseBacktrace } from '../crash/in
 
 /** Frames guilty_edit never offers (upstream): the program entry and libc's start frame. */
 export function neverGuilty(f: FuncMod): boolean {
-  return f.function.startsWith('_start') || (f.function.startsWith('__libc_start_main') && f.module.includes('libc.so.6'));
+  return (
+    f.function.startsWith('_start') ||
+    (f.function.startsWith('__libc_start_main') && f.module.includes('libc.so.6'))
+  );
 }

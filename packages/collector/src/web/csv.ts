@@ -44,6 +44,15 @@ function pyStr(v: unknown): string {
 
 export function csvRow(r: CsvRecord): string {
   const external = r.external === null || r.external === undefined ? null : Boolean(r.external);
-  const values = [r.id, external, r.timestamp_server, r.severity, r.classification, r.build, r.machine_id, r.payload];
+  const values = [
+    r.id,
+    external,
+    r.timestamp_server,
+    r.severity,
+    r.classification,
+    r.build,
+    r.machine_id,
+    r.payload,
+  ];
   return `${unicodeEscape(values.map((v) => `"${pyStr(v).replace(/"/g, '""')}"`).join(','))}\n`;
 }

@@ -9,7 +9,9 @@ export function severityLabel(severity: unknown): string {
 
 /** Upstream shows classifications without the `org.clearlinux/` prefix. */
 export function shortClass(classification: string): string {
-  return classification.startsWith('org.clearlinux/') ? classification.slice('org.clearlinux/'.length) : classification;
+  return classification.startsWith('org.clearlinux/')
+    ? classification.slice('org.clearlinux/'.length)
+    : classification;
 }
 
 const UNITS: [string, number][] = [
@@ -36,7 +38,9 @@ export function utcTime(seconds: unknown): string {
   const n = Number(seconds);
   if (!Number.isFinite(n)) return '';
   const d = new Date(n * 1000);
-  return Number.isNaN(d.getTime()) ? String(seconds) : `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+  return Number.isNaN(d.getTime())
+    ? String(seconds)
+    : `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
 export function isDigits(s: string): boolean {

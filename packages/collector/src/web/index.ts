@@ -20,7 +20,13 @@ export interface WebDeps {
   csrfSecret: Buffer;
 }
 
-const ROUTES: readonly Route[] = [...recordRoutes, ...overviewRoutes, ...crashRoutes, ...blacklistRoutes, ...crashBuildRoutes];
+const ROUTES: readonly Route[] = [
+  ...recordRoutes,
+  ...overviewRoutes,
+  ...crashRoutes,
+  ...blacklistRoutes,
+  ...crashBuildRoutes,
+];
 
 /** What a redirect after a POST says (`?done=` names one of these; never free text). */
 const NOTICES: Record<string, string> = {
@@ -44,17 +50,27 @@ function notice(url: URL): string | undefined {
 
 function serveStatic(req: IncomingMessage, res: ServerResponse, name: string): void {
   const a = staticAsset(name);
-  if (!a) return sendText(res, 404, 'not found\n');
+  if (!a) {
+    sendText(res, 404, 'not found\n');
+    return;
+  }
   if (req.headers['if-none-match'] === a.etag) {
     res.writeHead(304, { ETag: a.etag });
     res.end();
     return;
   }
-  res.writeHead(200, { 'Content-Type': a.type, 'Content-Length': a.body.length, ETag: a.etag, 'Cache-Control': 'max-age=3600' });
+  res.writeHead(200, {
+    'Content-Type': a.type,
+    'Content-Length': a.body.length,
+    ETag: a.etag,
+    'Cache-Control': 'max-age=3600',
+  });
   res.end(req.method === 'HEAD' ? undefined : a.body);
 }
 
-export function createWebHandler(deps: WebDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export function createWebHandler(
+  deps: WebDeps,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const nowMs = deps.now ?? Date.now;
   return async (req, res) => {
     securityHeaders(res);
@@ -95,7 +111,12 @@ export function createWebHandler(deps: WebDeps): (req: IncomingMessage, res: Ser
           return sendHtml(
             res,
             403,
-            page(r.ctx, '', 'Forbidden', html`<h1>Forbidden</h1><p class="error">The form has expired or did not come from this collector (CSRF check). Reload the page and try again.</p>`),
+            page(
+              r.ctx,
+              '',
+              'Forbidden',
+              html`<h1>Forbidden</h1><p class="error">The form has expired or did not come from this collector (CSRF check). Reload the page and try again.</p>`,
+            ),
           );
         }
       }
@@ -107,7 +128,16 @@ export function createWebHandler(deps: WebDeps): (req: IncomingMessage, res: Ser
         return;
       }
       process.emitWarning(`telemetryui ${method} ${url.pathname}: ${(e as Error).message}`);
-      sendHtml(res, 500, page(r.ctx, '', 'Error', html`<h1>Internal error</h1><p class="error">The page could not be built; the collector log has the cause.</p>`));
+      sendHtml(
+        res,
+        500,
+        page(
+          r.ctx,
+          '',
+          'Error',
+          html`<h1>Internal error</h1><p class="error">The page could not be built; the collector log has the cause.</p>`,
+        ),
+      );
     }
   };
 }

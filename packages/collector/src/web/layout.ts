@@ -26,11 +26,13 @@ export function page(ctx: PageContext, current: string, title: string, body: Htm
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} - Telemetry</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${BASE}/static/style.css">
 ${charts ? html`<script src="${BASE}/static/chart.umd.min.js" defer></script><script src="${BASE}/static/charts.js" defer></script>` : ''}
 </head><body>
 <header><span class="brand">Telemetry</span><nav>${NAV.map(
-    ([path, label]) => html`<a href="${BASE}/${path}"${path === current ? html` class="current"` : ''}>${label}</a>`,
+    ([path, label]) =>
+      html`<a href="${BASE}/${path}"${path === current ? html` class="current"` : ''}>${label}</a>`,
   )}</nav></header>
 <main>
 ${ctx.notice ? html`<p class="notice" role="status">${ctx.notice}</p>` : ''}
@@ -57,6 +59,7 @@ export function countTable(
   return html`<section><h2>${title}</h2>
 <table data-chart="${chart}" data-title="${title}"><thead><tr><th>${keyHead}</th><th class="num">Records</th></tr></thead>
 <tbody>${rows.map(
-    ([k, n]) => html`<tr><td>${link ? html`<a href="${link(k)}">${k}</a>` : k}</td><td class="num">${n}</td></tr>`,
+    ([k, n]) =>
+      html`<tr><td>${link ? html`<a href="${link(k)}">${k}</a>` : k}</td><td class="num">${n}</td></tr>`,
   )}</tbody></table></section>`;
 }

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import { classChoices, FilterError, filterQuery, filterWhere, parseFilter } from './records-filter.ts';
 
 test('All and empty values are no filter; the rest round-trips through the query string', () => {
-  const f = parseFilter(new URLSearchParams('classification=All&build=&severity=3&machine_id=m1&data_source=external'));
+  const f = parseFilter(
+    new URLSearchParams('classification=All&build=&severity=3&machine_id=m1&data_source=external'),
+  );
   assert.deepEqual(f, { severity: 3, machine_id: 'm1', data_source: 'external' });
   assert.equal(filterQuery(f).toString(), 'severity=3&machine_id=m1&data_source=external');
 });

@@ -59,7 +59,8 @@ export function parseFilter(q: URLSearchParams): RecordFilter {
   if (notPayload) f.not_payload = checkRegex('not_payload', notPayload);
   const source = get('data_source');
   if (source) {
-    if (source !== 'external' && source !== 'internal') throw new FilterError('data_source: external or internal');
+    if (source !== 'external' && source !== 'internal')
+      throw new FilterError('data_source: external or internal');
     f.data_source = source;
   }
   return f;

@@ -32,7 +32,12 @@ export function sendHtml(res: ServerResponse, status: number, page: Html, headOn
   res.end(headOnly ? undefined : body);
 }
 
-export function sendText(res: ServerResponse, status: number, text: string, type = 'text/plain; charset=utf-8'): void {
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  type = 'text/plain; charset=utf-8',
+): void {
   const body = Buffer.from(text);
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': body.length });
   res.end(body);
@@ -49,7 +54,9 @@ export const MAX_FORM_BYTES = 64 * 1024;
 export class BodyTooLarge extends Error {}
 
 export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
-  const type = String(req.headers['content-type'] ?? '').split(';')[0]?.trim();
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]
+    ?.trim();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {

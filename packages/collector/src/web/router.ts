@@ -28,7 +28,9 @@ export function route(method: 'GET' | 'POST', path: string, handler: Handler): R
   // `:int` and `:seg` name the captured parts; everything else is literal.
   const source = path
     .split('/')
-    .map((p) => (p === ':int' ? '([0-9]{1,15})' : p === ':seg' ? '([^/]+)' : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .map((p) =>
+      p === ':int' ? '([0-9]{1,15})' : p === ':seg' ? '([^/]+)' : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    )
     .join('/');
   return { method, path: new RegExp(`^${source}$`), handler };
 }

@@ -3,7 +3,13 @@
 // collector's processCrashRecords, which upstream's UI had lost (HTML 500).
 import { parseBacktrace } from '../backtrace.ts';
 import { BASE } from '../layout.ts';
-import { addToBlacklist, allFuncMods, blacklist, type FuncMod, removeFromBlacklist } from '../queries/blacklist.ts';
+import {
+  addToBlacklist,
+  allFuncMods,
+  blacklist,
+  type FuncMod,
+  removeFromBlacklist,
+} from '../queries/blacklist.ts';
 import { guilty, hiddenGuilties, recordPayload, setHidden } from '../queries/crashes.ts';
 import { reprocessAll } from '../reprocess.ts';
 import { redirect, sendHtml } from '../respond.ts';
@@ -77,10 +83,13 @@ export const blacklistRoutes: Route[] = [
     const n = await reprocessAll(r.db);
     redirect(r.res, `${E}/?done=reprocessed&n=${n}`);
   }),
-  route('GET', '/crashes/guilty_edit/hidden', async (r) => sendHtml(r.res, 200, hiddenPage(r.ctx, await hiddenGuilties(r.db)))),
+  route('GET', '/crashes/guilty_edit/hidden', async (r) =>
+    sendHtml(r.res, 200, hiddenPage(r.ctx, await hiddenGuilties(r.db))),
+  ),
   route('POST', '/crashes/guilty_edit/hidden', async (r) => {
     const id = Number(r.form.get('guilty_id') ?? String(r.form.get('funcmod') ?? '').split(':')[0]);
-    if (!Number.isSafeInteger(id) || !(await setHidden(r.db, id, false))) return notFound(r, 'No such guilty.');
+    if (!Number.isSafeInteger(id) || !(await setHidden(r.db, id, false)))
+      return notFound(r, 'No such guilty.');
     redirect(r.res, `${E}/hidden?done=unhidden`);
   }),
 ];

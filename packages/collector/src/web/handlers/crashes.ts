@@ -47,7 +47,12 @@ async function backtraces(r: Request): Promise<void> {
   const g = await guilty(r.db, Number(r.params[0]));
   if (!g) return notFound(r, 'No such guilty.');
   const q = r.url.searchParams;
-  const rows = await guiltyBacktraces(r.db, g.id, q.get('machine_id') || undefined, q.get('build') || undefined);
+  const rows = await guiltyBacktraces(
+    r.db,
+    g.id,
+    q.get('machine_id') || undefined,
+    q.get('build') || undefined,
+  );
   sendHtml(r.res, 200, backtracesPage(r.ctx, g, rows));
 }
 
@@ -55,12 +60,16 @@ export const crashRoutes: Route[] = [
   route('GET', '/crashes', (r) => crashes(r)),
   route('POST', '/crashes', (r) => saveGuilty(r, () => `${BASE}/crashes`)),
   route('GET', '/crashes/guilty_details/:int', details),
-  route('POST', '/crashes/guilty_details/:int', (r) => saveGuilty(r, (id) => `${BASE}/crashes/guilty_details/${id}`)),
+  route('POST', '/crashes/guilty_details/:int', (r) =>
+    saveGuilty(r, (id) => `${BASE}/crashes/guilty_details/${id}`),
+  ),
   route('GET', '/crashes/guilty_details/:int/backtraces', backtraces),
 ];
 
 /** `/crashes/<build>` last, so that the fixed paths above win. */
 export const crashBuildRoutes: Route[] = [
   route('GET', '/crashes/:seg', (r) => crashes(r, r.params[0])),
-  route('POST', '/crashes/:seg', (r) => saveGuilty(r, () => `${BASE}/crashes/${encodeURIComponent(r.params[0] ?? '')}`)),
+  route('POST', '/crashes/:seg', (r) =>
+    saveGuilty(r, () => `${BASE}/crashes/${encodeURIComponent(r.params[0] ?? '')}`),
+  ),
 ];

@@ -8,5 +8,9 @@ export function notFound(r: Request, message = 'Not found.'): void {
 }
 
 export function badRequest(r: Request, message: string): void {
-  sendHtml(r.res, 400, page(r.ctx, '', 'Bad request', html`<h1>Bad request</h1><p class="error">${message}</p>`));
+  sendHtml(
+    r.res,
+    400,
+    page(r.ctx, '', 'Bad request', html`<h1>Bad request</h1><p class="error">${message}</p>`),
+  );
 }

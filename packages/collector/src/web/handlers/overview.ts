@@ -1,9 +1,23 @@
 // Builds, stats, population, MCE, thermal and updates routes.
 import { buildCounts, classificationCounts, platformCounts, population } from '../queries/aggregates.ts';
-import { mceRows, summariseMce, thermalRows, thermalWeeks, updateMatrix, updatePayloads } from '../queries/mce.ts';
+import {
+  mceRows,
+  summariseMce,
+  thermalRows,
+  thermalWeeks,
+  updateMatrix,
+  updatePayloads,
+} from '../queries/mce.ts';
 import { sendHtml } from '../respond.ts';
 import { route, type Route } from '../router.ts';
-import { buildsPage, mcePage, populationPage, statsPage, thermalPage, updatesPage } from '../views/overview.ts';
+import {
+  buildsPage,
+  mcePage,
+  populationPage,
+  statsPage,
+  thermalPage,
+  updatesPage,
+} from '../views/overview.ts';
 
 const WEEK_S = 7 * 86400;
 
@@ -19,7 +33,9 @@ export const overviewRoutes: Route[] = [
     const [perClass, perPlatform] = await Promise.all([classificationCounts(r.db), platformCounts(r.db)]);
     sendHtml(r.res, 200, statsPage(r.ctx, perClass, perPlatform));
   }),
-  route('GET', '/population', async (r) => sendHtml(r.res, 200, populationPage(r.ctx, await population(r.db, r.nowS)))),
+  route('GET', '/population', async (r) =>
+    sendHtml(r.res, 200, populationPage(r.ctx, await population(r.db, r.nowS))),
+  ),
   route('GET', '/mce', async (r) => {
     const year = new Date(r.nowS * 1000).getUTCFullYear();
     const rows = await mceRows(r.db, Date.UTC(year, 0, 1) / 1000);

@@ -2,7 +2,14 @@
 import { CSV_HEADER, csvRow, INLINE_LIMIT } from '../csv.ts';
 import { BASE } from '../layout.ts';
 import { FilterError, filterQuery, parseFilter, type RecordFilter, classChoices } from '../records-filter.ts';
-import { distinctValues, exportRows, listRecords, newestTimestamp, recordDetails, RECORDS_PER_PAGE } from '../queries/records.ts';
+import {
+  distinctValues,
+  exportRows,
+  listRecords,
+  newestTimestamp,
+  recordDetails,
+  RECORDS_PER_PAGE,
+} from '../queries/records.ts';
 import { notFound } from './errors.ts';
 import { redirect, sendHtml } from '../respond.ts';
 import { route, type Request, type Route } from '../router.ts';

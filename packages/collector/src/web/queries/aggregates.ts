@@ -17,7 +17,9 @@ async function countBy(db: Db, column: 'build' | 'classification' | 'host_type')
 
 /** Records per build, only builds made of digits, in numeric order (upstream). */
 export async function buildCounts(db: Db): Promise<Count[]> {
-  return (await countBy(db, 'build')).filter((c) => isDigits(c.key)).sort((a, b) => compareBuilds(a.key, b.key));
+  return (await countBy(db, 'build'))
+    .filter((c) => isDigits(c.key))
+    .sort((a, b) => compareBuilds(a.key, b.key));
 }
 
 export async function classificationCounts(db: Db): Promise<Count[]> {
@@ -57,7 +59,7 @@ export async function population(db: Db, nowS: number) {
       if (!(Number(r.latest) > since)) continue;
       const b = String(r.build);
       const row = byBuild.get(b) ?? { build: b, internal: 0, external: 0 };
-      if (Boolean(r.external)) row.external++;
+      if (r.external) row.external++;
       else row.internal++;
       byBuild.set(b, row);
     }

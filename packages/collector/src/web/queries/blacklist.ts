@@ -21,13 +21,19 @@ export async function addToBlacklist(db: Db, fm: FuncMod): Promise<boolean> {
       fm.module,
     ]);
     if (have.length > 0) return false;
-    await tx.run('INSERT INTO guilty_blacklisted (function, module) VALUES ($1, $2)', [fm.function, fm.module]);
+    await tx.run('INSERT INTO guilty_blacklisted (function, module) VALUES ($1, $2)', [
+      fm.function,
+      fm.module,
+    ]);
     return true;
   });
 }
 
 export async function removeFromBlacklist(db: Db, fm: FuncMod): Promise<boolean> {
-  const r = await db.run('DELETE FROM guilty_blacklisted WHERE function = $1 AND module = $2', [fm.function, fm.module]);
+  const r = await db.run('DELETE FROM guilty_blacklisted WHERE function = $1 AND module = $2', [
+    fm.function,
+    fm.module,
+  ]);
   return r.changes > 0;
 }
 

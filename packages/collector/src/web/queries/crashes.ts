@@ -43,7 +43,9 @@ export async function topGuilties(db: Db, nowS: number, onlyBuild?: string) {
     [...w.params, nowS - WEEK_S],
   );
   const crashRows = rows.filter((r) => isCrashBuild(String(r.build)));
-  const builds = [...new Set(crashRows.map((r) => String(r.build)))].sort((a, b) => compareBuilds(b, a)).slice(0, TOP_BUILDS);
+  const builds = [...new Set(crashRows.map((r) => String(r.build)))]
+    .sort((a, b) => compareBuilds(b, a))
+    .slice(0, TOP_BUILDS);
   const shown = onlyBuild === undefined ? builds : builds.filter((b) => b === onlyBuild);
   const byGuilty = new Map<number, Map<string, number>>();
   for (const r of crashRows) {
@@ -90,9 +92,10 @@ export async function guilty(db: Db, id: number): Promise<Guilty | undefined> {
 }
 
 export async function hiddenGuilties(db: Db): Promise<Guilty[]> {
-  const rows = await db.query('SELECT id, function, module, comment, hide FROM guilty WHERE hide = $1 ORDER BY function', [
-    true,
-  ]);
+  const rows = await db.query(
+    'SELECT id, function, module, comment, hide FROM guilty WHERE hide = $1 ORDER BY function',
+    [true],
+  );
   return rows.map(toGuilty);
 }
 
@@ -112,7 +115,10 @@ export async function guiltyMachines(db: Db, id: number) {
 export const MAX_BACKTRACES = 50;
 
 export async function guiltyBacktraces(db: Db, id: number, machineId?: string, build?: string) {
-  const w = new W().addIn('classification', BACKTRACE_CLASSES).add('system_name = ?', CLEAR_OS).add('guilty_id = ?', id);
+  const w = new W()
+    .addIn('classification', BACKTRACE_CLASSES)
+    .add('system_name = ?', CLEAR_OS)
+    .add('guilty_id = ?', id);
   if (machineId) w.add('machine_id = ?', machineId);
   if (build) w.add('build = ?', build);
   return db.query<{ id: unknown; payload: string; build: string; machine_id: string | null }>(
@@ -133,7 +139,8 @@ export async function crashCharts(db: Db) {
     `SELECT build AS k, COUNT(*) AS n FROM records${wb.sql} GROUP BY build`,
     wb.params,
   );
-  const counts = (rows: { k: string; n: unknown }[]): Count[] => rows.map((r) => ({ key: String(r.k), count: Number(r.n) }));
+  const counts = (rows: { k: string; n: unknown }[]): Count[] =>
+    rows.map((r) => ({ key: String(r.k), count: Number(r.n) }));
   return {
     perClass: counts(perClass).sort((a, b) => b.count - a.count),
     perBuild: counts(perBuild)

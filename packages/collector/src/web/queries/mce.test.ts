@@ -12,21 +12,36 @@ test('weeks are Sunday-based as strftime %U', () => {
   // 2026-01-01 is a Thursday: week 0 until Saturday 3rd, week 1 from Sunday 4th.
   assert.equal(weekOfYear(Date.UTC(2026, 0, 3, 12) / 1000), 0);
   assert.equal(weekOfYear(Date.UTC(2026, 0, 4, 0) / 1000), 1);
-  assert.deepEqual(thermalWeeks([Date.UTC(2026, 0, 4) / 1000, Date.UTC(2026, 0, 5) / 1000, Date.UTC(2026, 0, 1) / 1000]), [
-    [1, 2],
-    [0, 1],
-  ]);
+  assert.deepEqual(
+    thermalWeeks([Date.UTC(2026, 0, 4) / 1000, Date.UTC(2026, 0, 5) / 1000, Date.UTC(2026, 0, 1) / 1000]),
+    [
+      [1, 2],
+      [0, 1],
+    ],
+  );
 });
 
 test('MCE summary counts per class, build, status and machine', () => {
   const t = Date.UTC(2026, 2, 1) / 1000;
   const s = summariseMce([
-    { classification: 'c1', build: '20', machine_id: 'm1', timestamp_client: t, payload: 'STATUS aaaaaaaabbbbbbbb MCGSTATUS 0' },
+    {
+      classification: 'c1',
+      build: '20',
+      machine_id: 'm1',
+      timestamp_client: t,
+      payload: 'STATUS aaaaaaaabbbbbbbb MCGSTATUS 0',
+    },
     { classification: 'c1', build: '10', machine_id: 'm1', timestamp_client: t, payload: '' },
     { classification: 'c2', build: '10', machine_id: 'm2', timestamp_client: t, payload: '' },
   ]);
-  assert.deepEqual(s.perClass, [['c1', 2], ['c2', 1]]);
-  assert.deepEqual(s.perBuild, [['10', 2], ['20', 1]]);
+  assert.deepEqual(s.perClass, [
+    ['c1', 2],
+    ['c2', 1],
+  ]);
+  assert.deepEqual(s.perBuild, [
+    ['10', 2],
+    ['20', 1],
+  ]);
   assert.deepEqual(s.perStatus, [['bbbbbbbb', 1]]);
   assert.equal(s.machines[0]?.machine_id, 'm1');
   assert.equal(s.machines[0]?.total, 2);

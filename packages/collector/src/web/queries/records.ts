@@ -16,7 +16,8 @@ export interface RecordRow {
   payload: string;
 }
 
-const LIST_COLUMNS = 'id, external, machine_id, timestamp_server, severity, classification, build, system_name, payload';
+const LIST_COLUMNS =
+  'id, external, machine_id, timestamp_server, severity, classification, build, system_name, payload';
 
 /** Newest first; `beforeId` pages backwards ("load more"). */
 export async function listRecords(db: Db, f: RecordFilter, beforeId?: number, limit = RECORDS_PER_PAGE) {
@@ -53,7 +54,9 @@ export async function distinctValues(db: Db, column: 'classification' | 'build')
 
 /** Newest record's receipt time, for the page's ETag (upstream's HEAD /records). */
 export async function newestTimestamp(db: Db): Promise<number | null> {
-  const rows = await db.query<{ t: unknown }>('SELECT timestamp_server AS t FROM records ORDER BY id DESC LIMIT 1');
+  const rows = await db.query<{ t: unknown }>(
+    'SELECT timestamp_server AS t FROM records ORDER BY id DESC LIMIT 1',
+  );
   return rows[0] ? Number(rows[0].t) : null;
 }
 

@@ -16,7 +16,9 @@ export function blacklistPage(ctx: PageContext, list: FuncMod[], candidates: Fun
   const body = html`<h1>Guilty blacklist</h1>
 <p class="muted">Frames listed here are never chosen as the guilty of a crash. Changes take effect for new crashes; "Apply" reprocesses every crash record.</p>
 <table id="blacklist"><thead><tr><th>Function - [module]</th><th></th></tr></thead><tbody>${list.map(
-    (f) => html`<tr><td>${funcmod(f)}</td><td><form class="inline" method="post" action="${E}/remove">${csrfInput(ctx)}
+    (
+      f,
+    ) => html`<tr><td>${funcmod(f)}</td><td><form class="inline" method="post" action="${E}/remove">${csrfInput(ctx)}
 <input type="hidden" name="funcmod" value="${key(f)}"><button type="submit">Remove</button></form></td></tr>`,
   )}</tbody></table>
 ${list.length === 0 ? html`<p class="muted">The blacklist is empty.</p>` : ''}
@@ -36,14 +38,22 @@ ${list.length === 0 ? html`<p class="muted">The blacklist is empty.</p>` : ''}
   return page(ctx, 'crashes', 'Guilty blacklist', body);
 }
 
-export function editOnePage(ctx: PageContext, recordId: number, frames: readonly BacktraceFrame[], list: FuncMod[], current?: Guilty): Html {
+export function editOnePage(
+  ctx: PageContext,
+  recordId: number,
+  frames: readonly BacktraceFrame[],
+  list: FuncMod[],
+  current?: Guilty,
+): Html {
   const listed = new Set(list.map(key));
   const choices = frames.filter((f) => !neverGuilty(f));
   const body = html`<h1>Blacklist frames of record <a href="${BASE}/records/record_details/${recordId}">${recordId}</a></h1>
 <p>Current guilty: <strong id="current-guilty">${current ? funcmod(current) : 'none'}</strong></p>
 <form method="post" action="${E}/?record_id=${recordId}">${csrfInput(ctx)}
 <ul class="frames">${choices.map(
-    (f) => html`<li${current && f.function === current.function && f.module === current.module ? html` class="guilty"` : ''}><label>
+    (
+      f,
+    ) => html`<li${current && f.function === current.function && f.module === current.module ? html` class="guilty"` : ''}><label>
 <input type="checkbox" name="frames" value="${key(f)}"${listed.has(key(f)) ? html` checked` : ''}> ${funcmod(f)}</label></li>`,
   )}</ul>
 <button type="submit" name="apply" value="1">Update the blacklist and reprocess</button>

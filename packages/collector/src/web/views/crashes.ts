@@ -27,8 +27,19 @@ export function crashesPage(
 <p><a href="${BASE}/crashes/guilty_edit/">Guilty blacklist</a> · <a href="${BASE}/crashes/guilty_edit/hidden">Hidden guilties</a></p>
 ${
   charts
-    ? html`${countTable('Crash records per class', 'Class', charts.perClass.map((c) => [shortClass(c.key), c.count] as const), 'pie')}
-${countTable('Crash records per build', 'Build', charts.perBuild.map((c) => [c.key, c.count] as const), 'bar', (b) => `${BASE}/crashes/${encodeURIComponent(b)}`)}`
+    ? html`${countTable(
+        'Crash records per class',
+        'Class',
+        charts.perClass.map((c) => [shortClass(c.key), c.count] as const),
+        'pie',
+      )}
+${countTable(
+  'Crash records per build',
+  'Build',
+  charts.perBuild.map((c) => [c.key, c.count] as const),
+  'bar',
+  (b) => `${BASE}/crashes/${encodeURIComponent(b)}`,
+)}`
     : ''
 }
 <section><h2>Top guilties of the last 7 days</h2>
@@ -36,7 +47,9 @@ ${countTable('Crash records per build', 'Build', charts.perBuild.map((c) => [c.k
     (b) => html`<th class="num"><a href="${BASE}/crashes/${encodeURIComponent(b)}">${b}</a></th>`,
   )}<th>Comment / hide</th></tr></thead>
 <tbody>${top.guilties.map(
-    (g) => html`<tr data-guilty-id="${g.id}"><td><a class="guilty" href="${BASE}/crashes/guilty_details/${g.id}">${funcmod(g)}</a></td>
+    (
+      g,
+    ) => html`<tr data-guilty-id="${g.id}"><td><a class="guilty" href="${BASE}/crashes/guilty_details/${g.id}">${funcmod(g)}</a></td>
 <td class="num">${g.total}</td>${top.builds.map((b) => html`<td class="num">${g.perBuild.get(b) ?? ''}</td>`)}
 <td>${guiltyForm(ctx, g, action)}</td></tr>`,
   )}</tbody></table>

@@ -9,7 +9,13 @@ const pairs = (cs: readonly Count[]) => cs.map((c) => [c.key, c.count] as const)
 
 export function buildsPage(ctx: PageContext, builds: Count[]): Html {
   const link = (b: string) => `${BASE}/records?build=${encodeURIComponent(b)}`;
-  return page(ctx, 'builds', 'Builds', html`<h1>Builds</h1>${countTable('Records per build', 'Build', pairs(builds), 'bar', link)}`, true);
+  return page(
+    ctx,
+    'builds',
+    'Builds',
+    html`<h1>Builds</h1>${countTable('Records per build', 'Build', pairs(builds), 'bar', link)}`,
+    true,
+  );
 }
 
 export function statsPage(ctx: PageContext, perClass: Count[], perPlatform: Count[]): Html {
@@ -40,10 +46,17 @@ ${
 
 export function mcePage(ctx: PageContext, s: ReturnType<typeof summariseMce>, year: number): Html {
   const builds = s.perBuild.map(([b]) => b);
-  const weeks = [...new Set([...s.perWeek.values()].flatMap((m) => [...m.keys()]))].sort((a, b) => Number(a) - Number(b));
+  const weeks = [...new Set([...s.perWeek.values()].flatMap((m) => [...m.keys()]))].sort(
+    (a, b) => Number(a) - Number(b),
+  );
   const body = html`<h1>MCE</h1>
 <p class="muted">Machine check records since 1 January ${year}.</p>
-${countTable('Records per class', 'Class', s.perClass.map(([k, n]) => [shortClass(k), n] as const), 'pie')}
+${countTable(
+  'Records per class',
+  'Class',
+  s.perClass.map(([k, n]) => [shortClass(k), n] as const),
+  'pie',
+)}
 ${countTable('Records per build', 'Build', s.perBuild, 'bar')}
 ${countTable('Records per status', 'Status', s.perStatus, 'bar')}
 <section><h2>Machines</h2>
@@ -63,7 +76,12 @@ ${countTable('Records per status', 'Status', s.perStatus, 'bar')}
 export function thermalPage(ctx: PageContext, weeks: [number, number][]): Html {
   const body = html`<h1>Thermal</h1>
 <p class="muted">Thermal records per week of the year, over the last four weeks.</p>
-${countTable('Thermal records per week', 'Week', weeks.map(([w, n]) => [`Week ${w}`, n] as const), 'bar')}`;
+${countTable(
+  'Thermal records per week',
+  'Week',
+  weeks.map(([w, n]) => [`Week ${w}`, n] as const),
+  'bar',
+)}`;
   return page(ctx, 'thermal', 'Thermal', body, true);
 }
 

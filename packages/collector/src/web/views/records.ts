@@ -15,7 +15,12 @@ export interface RecordsModel {
   more: boolean;
 }
 
-function select(name: string, label: string, choices: readonly (readonly [string, string])[], value?: string): Html {
+function select(
+  name: string,
+  label: string,
+  choices: readonly (readonly [string, string])[],
+  value?: string,
+): Html {
   return html`<label>${label}<select name="${name}"><option value="">All</option>${choices.map(
     ([v, text]) => html`<option value="${v}"${v === value ? html` selected` : ''}>${text}</option>`,
   )}</select></label>`;
@@ -27,11 +32,29 @@ function filterForm(m: RecordsModel): Html {
   return html`<form class="filters" method="get" action="${BASE}/records">
 ${select('classification', 'Classification', pairs(m.classChoices), f.classification)}
 ${select('build', 'Build', pairs(m.buildChoices), f.build)}
-${select('severity', 'Severity', [['1', '1 - low'], ['2', '2 - med'], ['3', '3 - high'], ['4', '4 - crit']], f.severity === undefined ? undefined : String(f.severity))}
+${select(
+  'severity',
+  'Severity',
+  [
+    ['1', '1 - low'],
+    ['2', '2 - med'],
+    ['3', '3 - high'],
+    ['4', '4 - crit'],
+  ],
+  f.severity === undefined ? undefined : String(f.severity),
+)}
 <label>Machine ID<input name="machine_id" value="${f.machine_id ?? ''}" size="20"></label>
 <label>Payload matches (regex)<input name="payload" value="${f.payload ?? ''}" size="16"></label>
 <label>Payload does not match<input name="not_payload" value="${f.not_payload ?? ''}" size="16"></label>
-${select('data_source', 'Source', [['external', 'External'], ['internal', 'Internal']], f.data_source)}
+${select(
+  'data_source',
+  'Source',
+  [
+    ['external', 'External'],
+    ['internal', 'Internal'],
+  ],
+  f.data_source,
+)}
 <button type="submit">Filter</button>
 <button type="submit" name="export" value="inline">CSV (inline, 10000 rows)</button>
 <button type="submit" name="export" value="attach">CSV (download)</button>
@@ -40,7 +63,7 @@ ${select('data_source', 'Source', [['external', 'External'], ['internal', 'Inter
 
 function row(r: RecordRow, nowS: number): Html {
   return html`<tr>
-<td>${Boolean(r.external) ? 'external' : 'internal'}</td>
+<td>${r.external ? 'external' : 'internal'}</td>
 <td>${r.machine_id ?? ''}</td>
 <td title="${utcTime(r.timestamp_server)}">${age(nowS - r.timestamp_server)}</td>
 <td>${severityLabel(r.severity)}</td>
@@ -56,7 +79,9 @@ export function recordsPage(ctx: PageContext, m: RecordsModel): Html {
   const q = filterQuery(m.filter).toString();
   const last = m.rows[m.rows.length - 1];
   const more =
-    m.more && last ? html`<p><a id="load-more" href="${BASE}/records/lastid/${last.id}${q ? `?${q}` : ''}">Load more</a></p>` : '';
+    m.more && last
+      ? html`<p><a id="load-more" href="${BASE}/records/lastid/${last.id}${q ? `?${q}` : ''}">Load more</a></p>`
+      : '';
   const body = html`<h1>Records</h1>
 ${filterForm(m)}
 ${m.error ? errorBox(m.error) : ''}
@@ -92,7 +117,7 @@ const DETAIL_FIELDS = [
 function detailValue(k: string, v: unknown): string {
   if (v === null || v === undefined) return '';
   if (k === 'timestamp_client' || k === 'timestamp_server') return `${utcTime(v)} (${String(v)})`;
-  if (k === 'external' || k === 'processed') return Boolean(v) ? 'yes' : 'no';
+  if (k === 'external' || k === 'processed') return v ? 'yes' : 'no';
   if (k === 'severity') return `${String(v)} - ${severityLabel(v)}`;
   return String(v);
 }

@@ -35,8 +35,17 @@ function checkRegex(name: string, pattern: string): string {
   return pattern;
 }
 
+/** The filter as typed, unchecked: refills the form after a FilterError (never queried). */
+export function typedFilter(q: URLSearchParams): RecordFilter {
+  try {
+    return parseFilter(q, false);
+  } catch {
+    return {};
+  }
+}
+
 /** Empty values and upstream's `All` mean "no filter". */
-export function parseFilter(q: URLSearchParams): RecordFilter {
+export function parseFilter(q: URLSearchParams, strict = true): RecordFilter {
   const get = (k: string): string | undefined => {
     const v = q.get(k);
     return v === null || v === '' || v === 'All' ? undefined : v;
@@ -47,18 +56,18 @@ export function parseFilter(q: URLSearchParams): RecordFilter {
   const build = get('build');
   if (build) f.build = build;
   const severity = get('severity');
-  if (severity) {
+  if (severity && (strict || /^[1-4]$/.test(severity))) {
     if (!/^[1-4]$/.test(severity)) throw new FilterError('severity: must be 1, 2, 3 or 4');
     f.severity = Number(severity);
   }
   const machine = get('machine_id');
   if (machine) f.machine_id = machine;
   const payload = get('payload');
-  if (payload) f.payload = checkRegex('payload', payload);
+  if (payload) f.payload = strict ? checkRegex('payload', payload) : payload;
   const notPayload = get('not_payload');
-  if (notPayload) f.not_payload = checkRegex('not_payload', notPayload);
+  if (notPayload) f.not_payload = strict ? checkRegex('not_payload', notPayload) : notPayload;
   const source = get('data_source');
-  if (source) {
+  if (source && (strict || source === 'external' || source === 'internal')) {
     if (source !== 'external' && source !== 'internal')
       throw new FilterError('data_source: external or internal');
     f.data_source = source;

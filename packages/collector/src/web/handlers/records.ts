@@ -1,7 +1,14 @@
 // Records routes: list, load more, details, CSV export, HEAD for polling.
 import { CSV_HEADER, csvRow, INLINE_LIMIT } from '../csv.ts';
 import { BASE } from '../layout.ts';
-import { FilterError, filterQuery, parseFilter, type RecordFilter, classChoices } from '../records-filter.ts';
+import {
+  classChoices,
+  FilterError,
+  filterQuery,
+  parseFilter,
+  type RecordFilter,
+  typedFilter,
+} from '../records-filter.ts';
 import {
   distinctValues,
   exportRows,
@@ -24,6 +31,7 @@ async function list(r: Request, beforeId?: number): Promise<void> {
   } catch (e) {
     if (!(e instanceof FilterError)) throw e;
     error = e.message;
+    filter = typedFilter(r.url.searchParams);
   }
   const exportAs = r.url.searchParams.get('export');
   if (!error && (exportAs === 'inline' || exportAs === 'attach')) {

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { requestHeader, startCollector, tlsAvailable } from '../helpers/collector.ts';
 import { readVector } from '../helpers/vectors.ts';
 import { parseHttpMessage } from './raw-http.ts';
-import { CollectorServer } from './server.ts';
+import { FaultServer } from './fault-server.ts';
 
 /** The hprobe record as the C client v2.3.5 posts it (header pairs + body). */
 function hprobeRequest(): { headers: [string, string][]; body: Buffer } {
@@ -245,7 +245,7 @@ describe('startCollector', () => {
 });
 
 test('a body above the cap is answered 413 and not stored', async () => {
-  const server = new CollectorServer({ maxBodyBytes: 4 });
+  const server = await FaultServer.create({ maxBodyBytes: 4 });
   const { port } = await server.listen();
   try {
     const { headers } = hprobeRequest();

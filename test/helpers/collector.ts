@@ -1,12 +1,13 @@
-// A reference collector for tests, as an `await using` resource.
+// The real collector (packages/collector) for tests, as an `await using` resource, on a fresh
+// SQLite file (or `db: 'postgres://...'`), behind test/collector/fault-server.ts's fault injection.
 //
 //   await using collector = await startCollector();          // http://127.0.0.1:<port>
 //   // point telemd at collector.v2Url (or collector.v3Url), then:
 //   const [record] = await collector.waitForRecords(1);      // rejects after timeoutMs (default 10 s)
 //   record.classification; record.payload; record.request.rawHeaders;
 //
-// API (types from test/collector/server.ts):
-//   startCollector(opts?: { tid?: string; tls?: boolean; host?: '127.0.0.1' | '::1' }): Promise<Collector>
+// API (types from test/collector/fault-server.ts):
+//   startCollector(opts?: { tid?: string; tls?: boolean; host?: '127.0.0.1' | '::1'; db?: string }): Promise<Collector>
 //   Collector
 //     url, v2Url, v3Url   `http(s)://127.0.0.1:PORT`, `${url}/v2/collector`, `${url}/v3/collector`
 //     port, tid           the bound port (kept across stop/start) and the required TID
@@ -30,7 +31,8 @@
 //                         `times: n` reverts to normal after n faulted requests; null resets now.
 //     stop()              close the listener and cut every connection (the port goes down)
 //     start()             listen again on the SAME port (records and overrides are kept)
-//     close() / [Symbol.asyncDispose]   stop for good; idempotent
+//     close() / [Symbol.asyncDispose]   stop for good (database closed, temp dir removed); idempotent
+//     db                  the collector's database (packages/collector/src/db/types.ts)
 //   requestHeader(request, name)  a header's value as the collector reads it (any case, `_` = `-`,
 //                         repeats joined with `,`), or undefined
 //
@@ -38,25 +40,28 @@
 // stop()/start() re-binds the same port; another process could take it in
 // between, which on a loopback test host is unlikely enough to ignore.
 //
-// The server enforces collector.md §4 exactly as a fixed upstream would (see
-// test/collector/validate.ts for the few deliberate deviations): the
+// The collector enforces collector.md §4 exactly as a fixed upstream would (see
+// packages/collector/src/ingest/validate.ts for the few deliberate deviations): the
 // Clear Linux TID unless `tid` is given, 400 `{"message":…}` for invalid
 // records, 201 with the record JSON otherwise.
+import { normalizeHeaders, normalizeName } from '../../packages/collector/src/ingest/validate.ts';
+import type { Db } from '../../packages/collector/src/db/types.ts';
 import {
   type CollectorRecord,
-  CollectorServer,
+  FaultServer,
   type ReceivedRequest,
   type Responder,
-} from '../collector/server.ts';
-import { normalizeHeaders, normalizeName } from '../../packages/collector/src/ingest/validate.ts';
+} from '../collector/fault-server.ts';
 import { getTestCertificates } from './test-ca.ts';
 
-export type { CollectorRecord, Fault, ReceivedRequest, Responder } from '../collector/server.ts';
+export type { CollectorRecord, Fault, ReceivedRequest, Responder } from '../collector/fault-server.ts';
 
 export interface StartCollectorOptions {
   readonly tid?: string;
   readonly tls?: boolean;
   readonly host?: '127.0.0.1' | '::1';
+  /** A postgres:// URL (default: a fresh SQLite file in a temp dir). */
+  readonly db?: string;
 }
 
 export interface WaitOptions {
@@ -71,6 +76,7 @@ export interface Collector extends AsyncDisposable {
   readonly port: number;
   readonly tid: string;
   readonly caFile: string | undefined;
+  readonly db: Db;
   readonly records: readonly CollectorRecord[];
   readonly requests: readonly ReceivedRequest[];
   waitForRecords(n: number, opts?: WaitOptions): Promise<readonly CollectorRecord[]>;
@@ -99,11 +105,18 @@ export async function startCollector(opts: StartCollectorOptions = {}): Promise<
   const certs = opts.tls ? await getTestCertificates() : undefined;
   if (opts.tls && !certs)
     throw new Error('startCollector({ tls: true }) needs the openssl CLI, which was not found');
-  const server = new CollectorServer({
+  const server = await FaultServer.create({
     ...(opts.tid !== undefined ? { tid: opts.tid } : {}),
+    ...(opts.db !== undefined ? { db: opts.db } : {}),
     ...(certs ? { tls: { key: certs.key, cert: certs.cert } } : {}),
   });
-  const { port } = await server.listen(0, host);
+  let port: number;
+  try {
+    ({ port } = await server.listen(0, host));
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
   const url = `${certs ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   let closed = false;
 
@@ -155,18 +168,20 @@ export async function startCollector(opts: StartCollectorOptions = {}): Promise<
     port,
     tid: server.tid,
     caFile: certs?.caFile,
+    db: server.db,
     records: server.records,
     requests: server.requests,
     waitForRecords: (n, o) => waitCount('record(s)', () => server.records.length, n, server.records, o),
     waitForRequests: (n, o) => waitCount('request(s)', () => server.requests.length, n, server.requests, o),
     waitForResponses: (n, o) => waitCount('response(s)', answered, n, server.requests, o),
     respondWith: (responder, o) => server.respondWith(responder, o),
-    stop: () => server.close(),
+    stop: () => server.stop(),
     async start() {
       if (closed) throw new Error('collector: start() after close()');
       if (!server.listening) await server.listen(port, host);
     },
     async close() {
+      if (closed) return;
       closed = true;
       await server.close();
     },

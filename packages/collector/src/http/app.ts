@@ -57,6 +57,8 @@ export interface StoredRecordEvent {
 }
 export interface HandleHooks {
   onStored?(event: StoredRecordEvent): void;
+  /** A record refused with 400 (or not stored: 503), and why. */
+  onRefused?(message: string): void;
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024;
@@ -178,6 +180,7 @@ export class CollectorApp {
     const result = this.#validate(req, body, isV3, nowSec);
     if (result.record === undefined) {
       this.#log.log('notice', 'record refused', { path: req.url, message: result.message });
+      hooks.onRefused?.(result.message ?? '');
       return {
         status: result.status,
         body: result.body,
@@ -190,6 +193,7 @@ export class CollectorApp {
       return { status: 201, body: `${pyJsonDumps(recordJson(result.record, stored.id, nowSec))}\n` };
     } catch (err) {
       this.#log.log('err', 'record not stored', { error: (err as Error).message });
+      hooks.onRefused?.('database error');
       return {
         status: 503,
         body: messageBody('record not stored: database error; retry later'),

@@ -43,6 +43,11 @@ export function utcTime(seconds: unknown): string {
     : `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
+/** Code-unit order: the same on every database and locale (SQL ORDER BY on text is not). */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export function isDigits(s: string): boolean {
   return /^[0-9]+$/.test(s);
 }

@@ -22,12 +22,17 @@ export async function buildCounts(db: Db): Promise<Count[]> {
     .sort((a, b) => compareBuilds(a.key, b.key));
 }
 
+/** Largest first; ties by key, so both databases list them alike. */
+export function byCountDesc(a: Count, b: Count): number {
+  return b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
+
 export async function classificationCounts(db: Db): Promise<Count[]> {
-  return (await countBy(db, 'classification')).sort((a, b) => b.count - a.count);
+  return (await countBy(db, 'classification')).sort(byCountDesc);
 }
 
 export async function platformCounts(db: Db): Promise<Count[]> {
-  return (await countBy(db, 'host_type')).sort((a, b) => b.count - a.count);
+  return (await countBy(db, 'host_type')).sort(byCountDesc);
 }
 
 export const POPULATION_WINDOWS = [

@@ -1,17 +1,22 @@
 // The guilty blacklist (table guilty_blacklisted; no unique constraint, so the
 // views check for duplicates, as upstream's UI did).
 import type { Db } from '../../db/types.ts';
+import { compareText } from '../format.ts';
 
 export interface FuncMod {
   function: string;
   module: string;
 }
 
+/** Sorted here, not by ORDER BY: PostgreSQL's collation would order them unlike SQLite. */
+function funcMods(rows: Record<string, unknown>[]): FuncMod[] {
+  return rows
+    .map((r) => ({ function: String(r.function ?? ''), module: String(r.module ?? '') }))
+    .sort((a, b) => compareText(a.function, b.function) || compareText(a.module, b.module));
+}
+
 export async function blacklist(db: Db): Promise<FuncMod[]> {
-  const rows = await db.query<{ function: string; module: string }>(
-    'SELECT function, module FROM guilty_blacklisted ORDER BY function, module',
-  );
-  return rows.map((r) => ({ function: String(r.function ?? ''), module: String(r.module ?? '') }));
+  return funcMods(await db.query('SELECT function, module FROM guilty_blacklisted'));
 }
 
 export async function addToBlacklist(db: Db, fm: FuncMod): Promise<boolean> {
@@ -40,8 +45,5 @@ export async function removeFromBlacklist(db: Db, fm: FuncMod): Promise<boolean>
 /** Every (function, module) ever chosen as guilty: the choices of the "add" form
  *  (upstream's missing `get_all_funcmods`). */
 export async function allFuncMods(db: Db): Promise<FuncMod[]> {
-  const rows = await db.query<{ function: string; module: string }>(
-    'SELECT function, module FROM guilty ORDER BY function, module',
-  );
-  return rows.map((r) => ({ function: String(r.function ?? ''), module: String(r.module ?? '') }));
+  return funcMods(await db.query('SELECT function, module FROM guilty'));
 }

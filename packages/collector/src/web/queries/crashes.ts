@@ -1,10 +1,11 @@
 // Top crash guilties, guilty details and backtraces (spec section 7, Crashes).
 import type { Db } from '../../db/types.ts';
-import { compareBuilds } from '../format.ts';
+import { compareBuilds, compareText } from '../format.ts';
 import type { Where } from '../sql.ts';
 import { Where as W } from '../sql.ts';
+import type { FuncMod } from './blacklist.ts';
 import { BACKTRACE_CLASSES, CLEAR_OS, CRASH_CLASSES } from './classes.ts';
-import type { Count } from './aggregates.ts';
+import { byCountDesc, type Count } from './aggregates.ts';
 
 const WEEK_S = 7 * 86400;
 const TOP_BUILDS = 8;
@@ -77,6 +78,9 @@ function toGuilty(r: Record<string, unknown>): Guilty {
   };
 }
 
+const byFuncMod = (a: FuncMod, b: FuncMod) =>
+  compareText(a.function, b.function) || compareText(a.module, b.module);
+
 export async function guiltiesById(db: Db, ids: number[]): Promise<Guilty[]> {
   const out: Guilty[] = [];
   for (let i = 0; i < ids.length; i += 500) {
@@ -92,11 +96,10 @@ export async function guilty(db: Db, id: number): Promise<Guilty | undefined> {
 }
 
 export async function hiddenGuilties(db: Db): Promise<Guilty[]> {
-  const rows = await db.query(
-    'SELECT id, function, module, comment, hide FROM guilty WHERE hide = $1 ORDER BY function',
-    [true],
-  );
-  return rows.map(toGuilty);
+  const rows = await db.query('SELECT id, function, module, comment, hide FROM guilty WHERE hide = $1', [
+    true,
+  ]);
+  return rows.map(toGuilty).sort(byFuncMod);
 }
 
 /** (build, machine, count) for one guilty, clear-linux-os only (upstream). */
@@ -109,7 +112,10 @@ export async function guiltyMachines(db: Db, id: number) {
   return rows
     .filter((r) => /^[0-9]{2,}$/.test(String(r.build)))
     .map((r) => ({ build: String(r.build), machine_id: String(r.machine_id ?? ''), count: Number(r.n) }))
-    .sort((a, b) => compareBuilds(b.build, a.build) || b.count - a.count);
+    .sort(
+      (a, b) =>
+        compareBuilds(b.build, a.build) || b.count - a.count || compareText(a.machine_id, b.machine_id),
+    );
 }
 
 export const MAX_BACKTRACES = 50;
@@ -142,7 +148,7 @@ export async function crashCharts(db: Db) {
   const counts = (rows: { k: string; n: unknown }[]): Count[] =>
     rows.map((r) => ({ key: String(r.k), count: Number(r.n) }));
   return {
-    perClass: counts(perClass).sort((a, b) => b.count - a.count),
+    perClass: counts(perClass).sort(byCountDesc),
     perBuild: counts(perBuild)
       .filter((c) => /^[0-9]+$/.test(c.key))
       .sort((a, b) => compareBuilds(b.key, a.key))

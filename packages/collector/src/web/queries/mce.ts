@@ -1,6 +1,6 @@
 // MCE, thermal and update-matrix data: fetched rows, aggregated by pure functions.
 import type { Db } from '../../db/types.ts';
-import { compareBuilds } from '../format.ts';
+import { compareBuilds, compareText } from '../format.ts';
 import { Where } from '../sql.ts';
 import { MCE_CLASSES, THERMAL_CLASS, UPDATE_CLASS } from './classes.ts';
 
@@ -44,6 +44,8 @@ function bump(m: Map<string, number>, k: string): void {
   m.set(k, (m.get(k) ?? 0) + 1);
 }
 
+const byCount = (a: [string, number], b: [string, number]) => b[1] - a[1] || compareText(a[0], b[0]);
+
 export function summariseMce(rows: readonly MceRow[]) {
   const perClass = new Map<string, number>();
   const perBuild = new Map<string, number>();
@@ -66,11 +68,13 @@ export function summariseMce(rows: readonly MceRow[]) {
     machines.set(id, m);
   }
   return {
-    perClass: [...perClass].sort((a, b) => b[1] - a[1]),
+    perClass: [...perClass].sort(byCount),
     perBuild: [...perBuild].sort((a, b) => compareBuilds(a[0], b[0])),
-    perStatus: [...perStatus].sort((a, b) => b[1] - a[1]),
-    perWeek,
-    machines: [...machines].map(([id, m]) => ({ machine_id: id, ...m })).sort((a, b) => b.total - a.total),
+    perStatus: [...perStatus].sort(byCount),
+    perWeek: new Map([...perWeek].sort((a, b) => compareText(a[0], b[0]))),
+    machines: [...machines]
+      .map(([id, m]) => ({ machine_id: id, ...m }))
+      .sort((a, b) => b.total - a.total || compareText(a.machine_id, b.machine_id)),
   };
 }
 

@@ -56,7 +56,7 @@ export function countTable(
   chart: 'pie' | 'bar',
   link?: (key: string) => string,
 ): Html {
-  return html`<section><h2>${title}</h2>
+  return html`<section class="panel"><h2>${title}</h2>
 <table data-chart="${chart}" data-title="${title}"><thead><tr><th>${keyHead}</th><th class="num">Records</th></tr></thead>
 <tbody>${rows.map(
     ([k, n]) =>

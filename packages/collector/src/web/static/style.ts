@@ -13,7 +13,10 @@ table { border-collapse:collapse; background:#fff; margin:4px 0 12px; }
 th, td { border:1px solid var(--line); padding:4px 8px; text-align:left; vertical-align:top; }
 th { background:#eef1f5; font-weight:600; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
-td.payload { max-width:520px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; font-family:ui-monospace, monospace; font-size:12px; }
+section.panel { display:inline-block; vertical-align:top; margin-right:16px; max-width:480px; }
+section.panel table { max-height:none; }
+#records td { white-space:nowrap; }
+td.payload { max-width:380px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; font-family:ui-monospace, monospace; font-size:12px; }
 pre { background:#fff; border:1px solid var(--line); padding:8px; overflow:auto; white-space:pre-wrap; word-break:break-all; }
 a { color:var(--accent); }
 form.filters { display:flex; flex-wrap:wrap; gap:8px 12px; align-items:end; background:#fff; border:1px solid var(--line); padding:8px; margin-bottom:12px; }

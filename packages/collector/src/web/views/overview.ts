@@ -33,7 +33,7 @@ export function populationPage(
   const body = html`<h1>Population</h1>
 <p class="muted">Distinct machine ids per build sending heartbeats (clear-linux-os). Machine ids rotate every 3 days, so the counts are approximate.</p>
 ${windows.map(
-  (w) => html`<section id="population-${w.id}"><h2>${w.label}</h2>
+  (w) => html`<section class="panel" id="population-${w.id}"><h2>${w.label}</h2>
 ${
   w.rows.length === 0
     ? html`<p class="muted">No heartbeats.</p>`

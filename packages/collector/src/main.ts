@@ -147,7 +147,10 @@ async function main(argv: string[]): Promise<number> {
     maxEventBytes: config.maxEventBytes,
     ...(config.accessToken !== undefined ? { accessToken: config.accessToken } : {}),
   });
-  const listener = new CollectorListener((req, res) => app.handle(req, res));
+  const listener = new CollectorListener((req, res) => {
+    log.log('debug', 'request', { method: req.method, path: req.url });
+    app.handle(req, res);
+  });
   let address: { port: number; address: string };
   try {
     address = await listener.listen(config.port, config.host);

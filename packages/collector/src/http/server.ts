@@ -30,7 +30,7 @@ export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => v
 export class CollectorListener {
   readonly server: http.Server;
   readonly #sockets = new Set<Socket>();
-  #inFlight = 0;
+  readonly #open = new Set<http.ServerResponse>();
   #draining = false;
   #idle: (() => void)[] = [];
 
@@ -48,11 +48,11 @@ export class CollectorListener {
           res.end('too many header fields\n');
           return;
         }
-        this.#inFlight++;
+        this.#open.add(res);
         if (this.#draining) res.setHeader('Connection', 'close');
         res.once('close', () => {
-          this.#inFlight--;
-          if (this.#inFlight === 0) for (const w of this.#idle.splice(0)) w();
+          this.#open.delete(res);
+          if (this.#open.size === 0) for (const w of this.#idle.splice(0)) w();
         });
         handler(req, res);
       },
@@ -64,9 +64,11 @@ export class CollectorListener {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
     });
-    this.server.on('clientError', (_err, socket) => {
-      if (socket.writable)
-        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    // Malformed requests: 431 for too many or too large header fields, else 400; then close.
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      const status =
+        err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       else socket.destroy();
     });
   }
@@ -90,15 +92,17 @@ export class CollectorListener {
   }
 
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#open.size;
   }
 
   /** Stops accepting, waits up to timeoutMs for in-flight requests, then cuts what is left. */
   async drain(timeoutMs: number): Promise<{ cut: number }> {
     this.#draining = true;
+    // Answers still to come close their connection, so keep-alive clients go too.
+    for (const res of this.#open) if (!res.headersSent) res.setHeader('Connection', 'close');
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
-    if (this.#inFlight > 0) {
+    if (this.#open.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         new Promise<void>((resolve) => this.#idle.push(resolve)),
@@ -108,7 +112,7 @@ export class CollectorListener {
       ]);
       clearTimeout(timer);
     }
-    const cut = this.#inFlight;
+    const cut = this.#open.size;
     for (const socket of this.#sockets) socket.destroy();
     await closed;
     return { cut };

@@ -1,0 +1,106 @@
+// The built telemetrics-collector (packages/collector/dist) as a child process, for e2e tests:
+//
+//   await using c = await spawnCollector({ db: `sqlite:${dir}/c.db` });   // or a postgres:// URL
+//   c.url; c.v2Url; await c.waitForLog(/stopped/); c.child.kill('SIGKILL');
+//
+// It listens on 127.0.0.1 port 0 (or `port`); the port is read from its `listening` log line.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { binPath } from './run-bin.ts';
+
+export const COLLECTOR_MAIN = binPath('packages/collector/dist/telemetrics-collector.mjs');
+
+export interface SpawnedCollector extends AsyncDisposable {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly url: string;
+  readonly v2Url: string;
+  log(): string;
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the exit code (null after a signal) once stderr is fully read. */
+  readonly exited: Promise<number | null>;
+}
+
+export async function spawnCollector(opts: {
+  db: string;
+  port?: number;
+  args?: readonly string[];
+}): Promise<SpawnedCollector> {
+  const child = spawn(
+    process.execPath,
+    [
+      COLLECTOR_MAIN,
+      '--db',
+      opts.db,
+      '--port',
+      String(opts.port ?? 0),
+      '--log-level',
+      'debug',
+      ...(opts.args ?? []),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '' } },
+  );
+  let stderr = '';
+  let closed = false;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('close', (code) => {
+      closed = true;
+      resolve(code);
+    }),
+  );
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  child.stdout!.resume();
+  const findLine = (pattern: RegExp): string | undefined =>
+    stderr
+      .slice(0, stderr.lastIndexOf('\n') + 1)
+      .split('\n')
+      .find((l) => pattern.test(l));
+  const waitForLog = (pattern: RegExp, timeoutMs = 30_000): Promise<string> =>
+    new Promise<string>((resolve, reject) => {
+      const finish = (settle: () => void): void => {
+        clearTimeout(timer);
+        child.stderr!.off('data', check);
+        child.off('close', check);
+        settle();
+      };
+      const check = (): void => {
+        const line = findLine(pattern);
+        if (line !== undefined) finish(() => resolve(line));
+        else if (closed)
+          finish(() => reject(new Error(`collector exited before logging ${pattern}:\n${stderr}`)));
+      };
+      const timer = setTimeout(
+        () => finish(() => reject(new Error(`timed out waiting for ${pattern}:\n${stderr}`))),
+        timeoutMs,
+      );
+      child.stderr!.on('data', check);
+      child.on('close', check);
+      check();
+    });
+  const kill = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  };
+  let line: string;
+  try {
+    line = await waitForLog(/^<5>listening /);
+  } catch (err) {
+    await kill();
+    throw err;
+  }
+  const port = Number(/ port=(\d+)/.exec(line)![1]);
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    child,
+    port,
+    url,
+    v2Url: `${url}/v2/collector`,
+    log: () => stderr,
+    waitForLog,
+    exited,
+    [Symbol.asyncDispose]: kill,
+  };
+}

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { decodeFrame, encodeFrame } from '@telemetrics/libtelemetry/wire';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { type SpawnedCollector, spawnCollector } from '../helpers/collector-bin.ts';
+import { type SpawnedCollector, spawnCollector } from '../helpers/collector-process.ts';
 import { writeFakeMachine } from '../helpers/fake-machine.ts';
 import { binPath, runBin } from '../helpers/run-bin.ts';
 import { type SpawnedTelemd, sendFrame, spawnTelemd } from '../helpers/telemd.ts';
@@ -113,7 +113,7 @@ before(async () => {
   if (NO_CHROMIUM) return;
   dir = mkdtempSync(path.join(os.tmpdir(), 'telem-'));
   chmodSync(dir, 0o755);
-  collector = await spawnCollector(`sqlite:${path.join(dir, 'collector.db')}`);
+  collector = await spawnCollector({ db: `sqlite:${path.join(dir, 'collector.db')}` });
   base = `${collector.url}/telemetryui`;
   const a = await startTelemd(clearMachine('root-a', '41000'));
   const b = await startTelemd(clearMachine('root-b', '41010'));

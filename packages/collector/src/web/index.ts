@@ -10,6 +10,7 @@ import { overviewRoutes } from './handlers/overview.ts';
 import { recordRoutes } from './handlers/records.ts';
 import { html } from './html.ts';
 import { BASE, page } from './layout.ts';
+import { MEMO_TTL_MS, Memo } from './memo.ts';
 import { BodyTooLarge, readForm, securityHeaders, sendHtml, sendText } from './respond.ts';
 import { match, type Request, type Route } from './router.ts';
 import { staticAsset } from './static.ts';
@@ -72,6 +73,7 @@ export function createWebHandler(
   deps: WebDeps,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const nowMs = deps.now ?? Date.now;
+  const memo = new Memo(MEMO_TTL_MS, nowMs);
   return async (req, res) => {
     securityHeaders(res);
     const url = new URL(req.url ?? '/', 'http://collector.invalid');
@@ -91,6 +93,7 @@ export function createWebHandler(
       ctx: { csrf: issueCsrfToken(deps.csrfSecret, nowS), notice: notice(url) },
       form: new URLSearchParams(),
       csrfSecret: deps.csrfSecret,
+      memo,
     };
     try {
       let m: ReturnType<typeof match>;

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classChoices, FilterError, filterQuery, filterWhere, parseFilter } from './records-filter.ts';
+import {
+  classChoices,
+  classMatcher,
+  FilterError,
+  filterQuery,
+  filterWhere,
+  parseFilter,
+} from './records-filter.ts';
 
 test('All and empty values are no filter; the rest round-trips through the query string', () => {
   const f = parseFilter(
@@ -30,6 +37,15 @@ test('a wildcard class is GLOB on SQLite and escaped LIKE on PostgreSQL', () => 
 test('payload regex and its negation use the dialect operator', () => {
   const w = filterWhere('postgres', { payload: 'a', not_payload: 'b', data_source: 'internal' });
   assert.equal(w.sql, ' WHERE payload ~ $1 AND NOT (payload ~ $2) AND (external = $3 OR external IS NULL)');
+});
+
+test('the JS wildcard matcher agrees with the SQL one: only * is special', () => {
+  const m = classMatcher('org.clearlinux/crash/*');
+  assert.equal(m('org.clearlinux/crash/clr'), true);
+  assert.equal(m('org.clearlinuxX/crash/clr'), false);
+  assert.equal(classMatcher('a_b/%/*')('a_b/%/c'), true);
+  assert.equal(classMatcher('a_b/*')('aXb/c'), false);
+  assert.equal(classMatcher('a(b/*')('a(b/c'), true);
 });
 
 test('class choices add the a/* and a/b/* wildcards as upstream', () => {

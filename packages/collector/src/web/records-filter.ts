@@ -90,6 +90,18 @@ export function classPattern(dialect: Dialect, pattern: string): { op: string; v
   return { op: "LIKE ? ESCAPE '\\'", value: pattern.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%') };
 }
 
+/** The same `*` wildcard, in JS: which of the known classes a pattern names. */
+export function classMatcher(pattern: string): (c: string) => boolean {
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    's',
+  );
+  return (c) => re.test(c);
+}
+
 export function regexOp(dialect: Dialect): string {
   return dialect === 'sqlite' ? 'REGEXP' : '~';
 }

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Db } from '../db/types.ts';
 import type { PageContext } from './layout.ts';
+import type { Memo } from './memo.ts';
 
 export interface Request {
   db: Db;
@@ -14,6 +15,8 @@ export interface Request {
   /** The POSTed form, CSRF already checked. */
   form: URLSearchParams;
   csrfSecret: Buffer;
+  /** Whole-table aggregates, computed at most once a minute (memo.ts). */
+  memo: Memo;
 }
 
 export type Handler = (r: Request) => Promise<void>;

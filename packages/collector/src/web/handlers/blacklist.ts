@@ -58,6 +58,7 @@ async function editOne(r: Request): Promise<void> {
     else await removeFromBlacklist(r.db, fm);
   }
   await reprocessAll(r.db);
+  r.memo.invalidate('crashes:');
   redirect(r.res, `${E}/?record_id=${String(rec.id)}&done=applied`);
 }
 
@@ -81,6 +82,7 @@ export const blacklistRoutes: Route[] = [
   route('POST', '/crashes/guilty_edit/reset', async (r) => {
     if (r.form.get('confirm') !== 'yes') return badRequest(r, 'confirm: must be yes');
     const n = await reprocessAll(r.db);
+    r.memo.invalidate('crashes:');
     redirect(r.res, `${E}/?done=reprocessed&n=${n}`);
   }),
   route('GET', '/crashes/guilty_edit/hidden', async (r) =>
@@ -90,6 +92,7 @@ export const blacklistRoutes: Route[] = [
     const id = Number(r.form.get('guilty_id') ?? String(r.form.get('funcmod') ?? '').split(':')[0]);
     if (!Number.isSafeInteger(id) || !(await setHidden(r.db, id, false)))
       return notFound(r, 'No such guilty.');
+    r.memo.invalidate('crashes:');
     redirect(r.res, `${E}/hidden?done=unhidden`);
   }),
 ];

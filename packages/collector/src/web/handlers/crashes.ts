@@ -18,8 +18,8 @@ const MAX_COMMENT = 80;
 
 async function crashes(r: Request, build?: string): Promise<void> {
   const [top, charts] = await Promise.all([
-    topGuilties(r.db, r.nowS, build),
-    build === undefined ? crashCharts(r.db) : Promise.resolve(null),
+    r.memo.get(`crashes:top:${build ?? ''}`, () => topGuilties(r.db, r.nowS, build)),
+    build === undefined ? r.memo.get('crashes:charts', () => crashCharts(r.db)) : Promise.resolve(null),
   ]);
   sendHtml(r.res, 200, crashesPage(r.ctx, top, charts, build));
 }
@@ -34,6 +34,7 @@ async function saveGuilty(r: Request, back: (id: number) => string): Promise<voi
   if (hidden !== null && hidden !== 'yes' && hidden !== 'no') return badRequest(r, 'hidden: yes or no');
   if (!(await setComment(r.db, id, comment === '' ? null : comment))) return notFound(r, 'No such guilty.');
   if (hidden !== null) await setHidden(r.db, id, hidden === 'yes');
+  r.memo.invalidate('crashes:');
   redirect(r.res, `${back(id)}?done=${hidden === 'yes' ? 'hidden' : 'saved'}`);
 }
 

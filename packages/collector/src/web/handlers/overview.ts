@@ -28,27 +28,42 @@ function weekStart(nowS: number): number {
 }
 
 export const overviewRoutes: Route[] = [
-  route('GET', '/builds', async (r) => sendHtml(r.res, 200, buildsPage(r.ctx, await buildCounts(r.db)))),
+  route('GET', '/builds', async (r) =>
+    sendHtml(r.res, 200, buildsPage(r.ctx, await r.memo.get('builds', () => buildCounts(r.db)))),
+  ),
   route('GET', '/stats', async (r) => {
-    const [perClass, perPlatform] = await Promise.all([classificationCounts(r.db), platformCounts(r.db)]);
+    const [perClass, perPlatform] = await Promise.all([
+      r.memo.get('stats:class', () => classificationCounts(r.db)),
+      r.memo.get('stats:platform', () => platformCounts(r.db)),
+    ]);
     sendHtml(r.res, 200, statsPage(r.ctx, perClass, perPlatform));
   }),
   route('GET', '/population', async (r) =>
-    sendHtml(r.res, 200, populationPage(r.ctx, await population(r.db, r.nowS))),
+    sendHtml(
+      r.res,
+      200,
+      populationPage(r.ctx, await r.memo.get('population', () => population(r.db, r.nowS))),
+    ),
   ),
   route('GET', '/mce', async (r) => {
     const year = new Date(r.nowS * 1000).getUTCFullYear();
-    const rows = await mceRows(r.db, Date.UTC(year, 0, 1) / 1000);
-    sendHtml(r.res, 200, mcePage(r.ctx, summariseMce(rows), year));
+    const summary = await r.memo.get(`mce:${year}`, async () =>
+      summariseMce(await mceRows(r.db, Date.UTC(year, 0, 1) / 1000)),
+    );
+    sendHtml(r.res, 200, mcePage(r.ctx, summary, year));
   }),
   route('GET', '/thermal', async (r) => {
-    const rows = await thermalRows(r.db, weekStart(r.nowS) - 4 * WEEK_S);
-    sendHtml(r.res, 200, thermalPage(r.ctx, thermalWeeks(rows)));
+    const weeks = await r.memo.get('thermal', async () =>
+      thermalWeeks(await thermalRows(r.db, weekStart(r.nowS) - 4 * WEEK_S)),
+    );
+    sendHtml(r.res, 200, thermalPage(r.ctx, weeks));
   }),
   ...['/updates', '/update_matrix'].map((p) =>
     route('GET', p, async (r) => {
-      const payloads = await updatePayloads(r.db, r.nowS - WEEK_S);
-      sendHtml(r.res, 200, updatesPage(r.ctx, updateMatrix(payloads)));
+      const matrix = await r.memo.get('updates', async () =>
+        updateMatrix(await updatePayloads(r.db, r.nowS - WEEK_S)),
+      );
+      sendHtml(r.res, 200, updatesPage(r.ctx, matrix));
     }),
   ),
 ];

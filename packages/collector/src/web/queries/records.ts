@@ -1,8 +1,9 @@
 // Records list, details, filter choices and the CSV export cursor.
 import type { Db } from '../../db/types.ts';
-import { type RecordFilter, filterWhere } from '../records-filter.ts';
+import { classMatcher, filterWhere, type RecordFilter } from '../records-filter.ts';
 
 export const RECORDS_PER_PAGE = 50;
+const MAX_MERGED_CLASSES = 50;
 
 export interface RecordRow {
   id: number;
@@ -19,8 +20,28 @@ export interface RecordRow {
 const LIST_COLUMNS =
   'id, external, machine_id, timestamp_server, severity, classification, build, system_name, payload';
 
-/** Newest first; `beforeId` pages backwards ("load more"). */
-export async function listRecords(db: Db, f: RecordFilter, beforeId?: number, limit = RECORDS_PER_PAGE) {
+/** Newest first; `beforeId` pages backwards ("load more"). A wildcard class becomes one
+ *  query per matching class, merged here: each walks its class's index newest first
+ *  (an index on classification ends in the row id), where one query over all of them
+ *  would have to sort every matching row. */
+export async function listRecords(
+  db: Db,
+  f: RecordFilter,
+  beforeId?: number,
+  limit = RECORDS_PER_PAGE,
+): Promise<RecordRow[]> {
+  if (f.classification?.includes('*')) {
+    const classes = (await distinctValues(db, 'classification')).filter(classMatcher(f.classification));
+    if (classes.length <= MAX_MERGED_CLASSES) {
+      const lists = await Promise.all(
+        classes.map((c) => listRecords(db, { ...f, classification: c }, beforeId, limit)),
+      );
+      return lists
+        .flat()
+        .sort((a, b) => b.id - a.id)
+        .slice(0, limit);
+    }
+  }
   const w = filterWhere(db.dialect, f);
   if (beforeId !== undefined) w.add('id < ?', beforeId);
   const rows = await db.query<RecordRow>(

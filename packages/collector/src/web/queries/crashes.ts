@@ -4,6 +4,7 @@ import { compareBuilds, compareText } from '../format.ts';
 import type { Where } from '../sql.ts';
 import { Where as W } from '../sql.ts';
 import type { FuncMod } from './blacklist.ts';
+import { distinctValues } from './records.ts';
 import { BACKTRACE_CLASSES, CLEAR_OS, CRASH_CLASSES } from './classes.ts';
 import { byCountDesc, type Count } from './aggregates.ts';
 
@@ -32,29 +33,42 @@ function backtraceWhere(w: Where = new W()): Where {
   return w.addIn('r.classification', BACKTRACE_CLASSES).add('r.guilty_id IS NOT NULL');
 }
 
+/** The 8 highest builds with a crash that has a shown guilty (over all time, as upstream):
+ *  the builds come from the build index, highest first, and each is checked with one probe. */
+async function topCrashBuilds(db: Db): Promise<string[]> {
+  const builds = (await distinctValues(db, 'build')).filter(isCrashBuild).sort((a, b) => compareBuilds(b, a));
+  const top: string[] = [];
+  for (const build of builds) {
+    const w = backtraceWhere(new W().add('r.build = ?', build)).add('g.hide = ?', false);
+    const hit = await db.query(
+      `SELECT 1 AS x FROM records r JOIN guilty g ON g.id = r.guilty_id${w.sql} LIMIT 1`,
+      w.params,
+    );
+    if (hit.length > 0) top.push(build);
+    if (top.length === TOP_BUILDS) break;
+  }
+  return top;
+}
+
 /** Guilties of the 8 highest builds, counting records of the last 7 days. */
 export async function topGuilties(db: Db, nowS: number, onlyBuild?: string) {
-  const w = backtraceWhere().add('g.hide = ?', false);
-  const since = w.next();
-  const rows = await db.query<{ build: string; gid: unknown; n: unknown; recent: unknown }>(
-    `SELECT r.build AS build, r.guilty_id AS gid, COUNT(*) AS n,
-            SUM(CASE WHEN r.timestamp_client > ${since} THEN 1 ELSE 0 END) AS recent
+  const builds = await topCrashBuilds(db);
+  const shown = onlyBuild === undefined ? builds : builds.filter((b) => b === onlyBuild);
+  const w = backtraceWhere()
+    .addIn('r.build', shown)
+    .add('r.timestamp_client > ?', nowS - WEEK_S)
+    .add('g.hide = ?', false);
+  const rows = await db.query<{ build: string; gid: unknown; n: unknown }>(
+    `SELECT r.build AS build, r.guilty_id AS gid, COUNT(*) AS n
        FROM records r JOIN guilty g ON g.id = r.guilty_id${w.sql}
       GROUP BY r.build, r.guilty_id`,
-    [...w.params, nowS - WEEK_S],
+    w.params,
   );
-  const crashRows = rows.filter((r) => isCrashBuild(String(r.build)));
-  const builds = [...new Set(crashRows.map((r) => String(r.build)))]
-    .sort((a, b) => compareBuilds(b, a))
-    .slice(0, TOP_BUILDS);
-  const shown = onlyBuild === undefined ? builds : builds.filter((b) => b === onlyBuild);
   const byGuilty = new Map<number, Map<string, number>>();
-  for (const r of crashRows) {
-    const n = Number(r.recent);
-    if (n === 0 || !shown.includes(String(r.build))) continue;
+  for (const r of rows) {
     const id = Number(r.gid);
     const m = byGuilty.get(id) ?? new Map<string, number>();
-    m.set(String(r.build), n);
+    m.set(String(r.build), Number(r.n));
     byGuilty.set(id, m);
   }
   const guilties = await guiltiesById(db, [...byGuilty.keys()]);

@@ -44,6 +44,9 @@ ${
   return page(ctx, 'population', 'Population', body, true);
 }
 
+/** Upstream's "top 10" table; a fleet has thousands of machines. */
+const MCE_TOP_MACHINES = 10;
+
 export function mcePage(ctx: PageContext, s: ReturnType<typeof summariseMce>, year: number): Html {
   const builds = s.perBuild.map(([b]) => b);
   const weeks = [...new Set([...s.perWeek.values()].flatMap((m) => [...m.keys()]))].sort(
@@ -59,14 +62,17 @@ ${countTable(
 )}
 ${countTable('Records per build', 'Build', s.perBuild, 'bar')}
 ${countTable('Records per status', 'Status', s.perStatus, 'bar')}
-<section><h2>Machines</h2>
+<section><h2>Machines with the most MCE records</h2>
 <table id="mce-machines"><thead><tr><th>Machine ID</th><th class="num">Records</th>${builds.map((b) => html`<th class="num">${b}</th>`)}</tr></thead>
-<tbody>${s.machines.map(
-    (m) =>
-      html`<tr><td><a href="${BASE}/records?machine_id=${encodeURIComponent(m.machine_id)}&amp;classification=org.clearlinux%2Fmce%2F*">${m.machine_id}</a></td><td class="num">${m.total}</td>${builds.map(
-        (b) => html`<td class="num">${m.builds.get(b) ?? ''}</td>`,
-      )}</tr>`,
-  )}</tbody></table></section>
+<tbody>${s.machines
+    .slice(0, MCE_TOP_MACHINES)
+    .map(
+      (m) =>
+        html`<tr><td><a href="${BASE}/records?machine_id=${encodeURIComponent(m.machine_id)}&amp;classification=org.clearlinux%2Fmce%2F*">${m.machine_id}</a></td><td class="num">${m.total}</td>${builds.map(
+          (b) => html`<td class="num">${m.builds.get(b) ?? ''}</td>`,
+        )}</tr>`,
+    )}</tbody></table></section>
+${s.machines.length > MCE_TOP_MACHINES ? html`<p class="muted">and ${s.machines.length - MCE_TOP_MACHINES} more machines.</p>` : ''}
 <section><h2>Records per week</h2>
 <table id="mce-weeks" data-chart="bar" data-title="Records per week"><thead><tr><th>Week</th>${[...s.perWeek.keys()].map((c) => html`<th class="num">${shortClass(c)}</th>`)}</tr></thead>
 <tbody>${weeks.map((w) => html`<tr><td>${w}</td>${[...s.perWeek.values()].map((m) => html`<td class="num">${m.get(w) ?? 0}</td>`)}</tr>`)}</tbody></table></section>`;

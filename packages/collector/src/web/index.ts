@@ -69,6 +69,8 @@ function serveStatic(req: IncomingMessage, res: ServerResponse, name: string): v
   res.end(req.method === 'HEAD' ? undefined : a.body);
 }
 
+/** Errors other than a bad request are thrown to the caller, the collector, which logs them
+ *  and answers 500 (or cuts an answer already started, such as a CSV download). */
 export function createWebHandler(
   deps: WebDeps,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
@@ -126,21 +128,8 @@ export function createWebHandler(
       await m.route.handler(r);
     } catch (e) {
       if (e instanceof BodyTooLarge) return sendText(res, 413, 'form too large\n');
-      if (res.headersSent) {
-        res.destroy(e as Error);
-        return;
-      }
-      process.emitWarning(`telemetryui ${method} ${url.pathname}: ${(e as Error).message}`);
-      sendHtml(
-        res,
-        500,
-        page(
-          r.ctx,
-          '',
-          'Error',
-          html`<h1>Internal error</h1><p class="error">The page could not be built; the collector log has the cause.</p>`,
-        ),
-      );
+      // The collector logs it (its log, its format) and answers 500, or cuts a started answer.
+      throw e;
     }
   };
 }

@@ -4,6 +4,7 @@ import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync }
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { collectorCases } from './cases/collector.ts';
 import { deliveryCases } from './cases/delivery.ts';
 import { intakeCases } from './cases/intake.ts';
 import { liveCases } from './cases/live.ts';
@@ -177,6 +178,7 @@ async function main(): Promise<number> {
     ...liveCases(),
     ...startupCases(),
     ...probeCases(),
+    ...collectorCases(),
     ...webCases(),
   ].filter((c) => prefixes.length === 0 || prefixes.some((p) => c.id.startsWith(p)));
   const results = new Map<

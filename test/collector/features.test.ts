@@ -3,11 +3,12 @@
 // NDJSON export and filters, NDJSON events, OTLP logs, the access rule and the bounds.
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import fc from 'fast-check';
 import { after, before, describe, test } from 'node:test';
 import { type PostgresCluster, postgresAvailable, startPostgres } from '../helpers/postgres.ts';
 import { readVector } from '../helpers/vectors.ts';
 import { type InProcessCollector, startInProcess } from './in-process.ts';
-import { parseHttpMessage } from './raw-http.ts';
+import { parseHttpMessage, sendRaw } from './raw-http.ts';
 
 const TID = '6907c830-eed9-4ce9-81ae-76daf8d88f0f';
 const ADVERTISED = '/v2/collector/batch; max-records=500; max-bytes=4194304';
@@ -319,5 +320,40 @@ describe('bounds and access', () => {
       s.write('\x00\x01garbage\r\n\r\n');
     });
     assert.match(reply, /^HTTP\/1\.1 400 /);
+  });
+
+  test('fuzz: raw requests with arbitrary header fields never get a 5xx, and the collector keeps serving', async () => {
+    await using c = await startInProcess();
+    const token = fc.stringMatching(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,12}$/);
+    const value = fc.string({
+      unit: fc.integer({ min: 0x20, max: 0xff }).map((n) => String.fromCharCode(n)),
+      maxLength: 30,
+    });
+    const base = [...parseHttpMessage(readVector('http/v2.3.5-hprobe.request.http')).headers].filter(
+      ([n]) => !['host', 'content-length'].includes(n),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.oneof(token, fc.constantFrom(...base.map(([n]) => n))), value), {
+          maxLength: 6,
+        }),
+        fc.subarray(base),
+        fc.uint8Array({ maxLength: 40 }),
+        async (extra, kept, body) => {
+          let head = 'POST /v2/collector HTTP/1.1\r\nHost: x\r\n';
+          for (const [n, v] of [...kept, ...extra]) head += `${n}: ${v.trim()}\r\n`;
+          head += `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+          const res = await sendRaw(c.port, Buffer.concat([Buffer.from(head, 'latin1'), body]));
+          assert.ok([201, 400].includes(res.status), `${res.status} ${res.body.toString()}`);
+        },
+      ),
+      { numRuns: 150 },
+    );
+    const ok = await fetch(`http://127.0.0.1:${c.port}/v2/collector`, {
+      method: 'POST',
+      headers: hprobeHeaders(),
+      body: 'x',
+    });
+    assert.equal(ok.status, 201);
   });
 });

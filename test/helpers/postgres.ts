@@ -61,7 +61,8 @@ export interface PostgresCluster extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-export async function startPostgres(): Promise<PostgresCluster> {
+/** `fsync: true` for benchmarks (durable commits); tests run without it. */
+export async function startPostgres(opts: { fsync?: boolean } = {}): Promise<PostgresCluster> {
   const bin = binDir();
   if (bin === null) throw new Error("PostgreSQL (Debian's postgresql package) is not installed");
   const asRoot = process.getuid?.() === 0;
@@ -81,7 +82,7 @@ export async function startPostgres(): Promise<PostgresCluster> {
   const port = await freePort();
   // fsync off: the cluster lives for one test file; what the tests check is the collector's
   // commit-before-answer, which a killed collector (not a killed PostgreSQL) exercises.
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=40`;
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=${opts.fsync ? 'on' : 'off'} -c max_connections=40`;
   await cmd('pg_ctl', ['-D', data, '-o', options, '-w', '-t', '60', '-l', path.join(dir, 'log'), 'start']);
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
   let n = 0;

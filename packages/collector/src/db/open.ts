@@ -23,7 +23,7 @@ export async function openDb(url: string): Promise<Db> {
     return db;
   }
   if (location.path !== ':memory:') mkdirSync(path.dirname(path.resolve(location.path)), { recursive: true });
-  const db = new SqliteDb(location.path);
+  const db = new SqliteDb(location.path, location.synchronous);
   try {
     db.migrate();
   } catch (err) {

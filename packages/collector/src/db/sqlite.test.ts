@@ -10,9 +10,19 @@ const dir = mkdtempSync(path.join(tmpdir(), 'collector-db-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('parseDbUrl: sqlite forms, postgres, and refusals', () => {
-  assert.deepEqual(parseDbUrl('sqlite:/a/b.db'), { dialect: 'sqlite', path: '/a/b.db' });
-  assert.deepEqual(parseDbUrl('sqlite:///a/b.db'), { dialect: 'sqlite', path: '/a/b.db' });
-  assert.deepEqual(parseDbUrl('rel.db'), { dialect: 'sqlite', path: 'rel.db' });
+  assert.deepEqual(parseDbUrl('sqlite:/a/b.db'), { dialect: 'sqlite', path: '/a/b.db', synchronous: 'full' });
+  assert.deepEqual(parseDbUrl('sqlite:///a/b.db'), {
+    dialect: 'sqlite',
+    path: '/a/b.db',
+    synchronous: 'full',
+  });
+  assert.deepEqual(parseDbUrl('rel.db'), { dialect: 'sqlite', path: 'rel.db', synchronous: 'full' });
+  assert.deepEqual(parseDbUrl('sqlite:c.db?synchronous=normal'), {
+    dialect: 'sqlite',
+    path: 'c.db',
+    synchronous: 'normal',
+  });
+  assert.throws(() => parseDbUrl('sqlite:c.db?cache=big'), /unsupported SQLite option 'cache=big'/);
   assert.equal(parseDbUrl('postgresql://u@h/db').dialect, 'postgres');
   assert.throws(() => parseDbUrl('mysql://x'), /unsupported database URL/);
 });

@@ -1,11 +1,13 @@
-// The Db interface on node:sqlite: one connection, WAL, synchronous=FULL (a COMMIT has reached
-// the disk before it returns, so an answer written after it survives kill -9 and power loss).
+// The Db interface on node:sqlite: one connection, WAL, synchronous=FULL by default (a COMMIT has
+// reached the disk before it returns, so an answer written after it survives kill -9 and power
+// loss; `?synchronous=normal` in the URL keeps kill -9 safety only, see url.ts).
 // node:sqlite is synchronous; transactions that await between statements are serialised with a
 // queue so another request's statement never lands inside (or is rolled back with) them.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { toSqlitePlaceholders, toSqliteValue } from './placeholders.ts';
 import { migrations } from './schema.ts';
 import type { Db } from './types.ts';
+import type { SqliteSynchronous } from './url.ts';
 
 const STATEMENT_CACHE_MAX = 256;
 const REGEXP_CACHE_MAX = 64;
@@ -19,10 +21,10 @@ export class SqliteDb implements Db {
   #inTx = false;
   #closed = false;
 
-  constructor(path: string) {
+  constructor(path: string, synchronous: SqliteSynchronous = 'full') {
     this.#db = new DatabaseSync(path);
     this.#db.exec('PRAGMA journal_mode = WAL');
-    this.#db.exec('PRAGMA synchronous = FULL');
+    this.#db.exec(`PRAGMA synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     this.#db.exec('PRAGMA busy_timeout = 5000');
     this.#db.exec('PRAGMA foreign_keys = ON');
     const regexps = new Map<string, RegExp>();

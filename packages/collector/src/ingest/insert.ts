@@ -9,6 +9,18 @@ export const INSERT_RECORD_SQL = `INSERT INTO records (architecture, bios_versio
   record_version, severity, system_name, timestamp_client, timestamp_server, payload, processed, guilty_id)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`;
 
+const COLUMNS_PER_ROW = 20;
+
+/** INSERT_RECORD_SQL for `rows` rows in one statement ($1..$20 the first row, $21.. the next). [pure] */
+export function multiRowInsertSql(rows: number): string {
+  const head = INSERT_RECORD_SQL.slice(0, INSERT_RECORD_SQL.indexOf('VALUES'));
+  const tuples = Array.from({ length: rows }, (_, r) => {
+    const base = r * COLUMNS_PER_ROW;
+    return `(${Array.from({ length: COLUMNS_PER_ROW }, (_, c) => `$${base + c + 1}`).join(', ')})`;
+  });
+  return `${head}VALUES ${tuples.join(', ')}`;
+}
+
 const CRASH_CLASSES = new Set(BACKTRACE_CLASSES);
 
 export function isBacktraceRecord(record: ValidatedRecord): boolean {

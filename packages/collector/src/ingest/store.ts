@@ -7,7 +7,7 @@ import { guiltyIdFor, loadBlacklist } from '../crash/process.ts';
 import type { PostgresDb } from '../db/postgres.ts';
 import type { SqliteDb } from '../db/sqlite.ts';
 import type { Db } from '../db/types.ts';
-import { guiltyOf, INSERT_RECORD_SQL, insertParams, isBacktraceRecord } from './insert.ts';
+import { guiltyOf, INSERT_RECORD_SQL, insertParams, isBacktraceRecord, multiRowInsertSql } from './insert.ts';
 import type { ValidatedRecord } from './validate.ts';
 
 export interface Stored {
@@ -138,17 +138,16 @@ export class RecordStore {
   ): Promise<number[]> {
     return db.transaction(async (tx) => {
       const blacklist = items.some(([r]) => isBacktraceRecord(r)) ? await loadBlacklist(tx) : [];
-      const ids: number[] = [];
+      const params: unknown[] = [];
       for (const [record, ts] of items) {
         const guilty = guiltyOf(record, blacklist);
         const guiltyId = guilty === null ? null : await guiltyIdFor(tx, guilty);
-        const [row] = await tx.query<{ id: number }>(
-          `${INSERT_RECORD_SQL} RETURNING id`,
-          insertParams(record, ts, guiltyId),
-        );
-        ids.push(Number(row!.id));
+        params.push(...insertParams(record, ts, guiltyId));
       }
-      return ids;
+      // One round trip for the group. The rows take their serial ids in VALUES order, so the
+      // returned ids sorted ascending line up with the items.
+      const rows = await tx.query<{ id: number }>(`${multiRowInsertSql(items.length)} RETURNING id`, params);
+      return rows.map((r) => Number(r.id)).sort((x, y) => x - y);
     });
   }
 }

@@ -239,7 +239,7 @@ describe('web views on SQLite and PostgreSQL', () => {
     assert.equal(rowCount(s.get('/records/lastid/5')), 4);
     assert.match(
       s.get('/builds')!,
-      />12<\/a><\/td><td class="num">3<\/td>[^]*>41000<\/a><\/td><td class="num">9<\/td>[^]*>41010<\/a><\/td><td class="num">3<\/td>/,
+      />12<\/a><\/td><td class="num">3<\/td>[\s\S]*>41000<\/a><\/td><td class="num">9<\/td>[\s\S]*>41010<\/a><\/td><td class="num">3<\/td>/,
     );
     const crashes = s.get('/crashes')!;
     assert.match(
@@ -251,15 +251,15 @@ describe('web views on SQLite and PostgreSQL', () => {
     const pop = s.get('/population')!;
     assert.match(
       pop,
-      /id="population-overall">[^]*?<tr><td>41000<\/td><td class="num">1<\/td><td class="num">1<\/td><\/tr><tr><td>41010<\/td><td class="num">1<\/td><td class="num">0<\/td>/,
+      /id="population-overall">[\s\S]*?<tr><td>41000<\/td><td class="num">1<\/td><td class="num">1<\/td><\/tr><tr><td>41010<\/td><td class="num">1<\/td><td class="num">0<\/td>/,
     );
     assert.match(
       pop,
-      /id="population-one-week">[^]*?<tr><td>41000<\/td><td class="num">1<\/td><td class="num">1<\/td><\/tr><\/tbody>/,
+      /id="population-one-week">[\s\S]*?<tr><td>41000<\/td><td class="num">1<\/td><td class="num">1<\/td><\/tr><\/tbody>/,
     );
     assert.match(
       pop,
-      /id="population-one-day">[^]*?<tr><td>41000<\/td><td class="num">1<\/td><td class="num">0<\/td><\/tr><\/tbody>/,
+      /id="population-one-day">[\s\S]*?<tr><td>41000<\/td><td class="num">1<\/td><td class="num">0<\/td><\/tr><\/tbody>/,
     );
     assert.doesNotMatch(pop, /<td>12<\/td>/);
   });

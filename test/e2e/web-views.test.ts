@@ -266,6 +266,16 @@ describe('web views in Chromium', { skip: NO_CHROMIUM }, () => {
     await entry.getByRole('button', { name: 'Remove' }).click();
     await page.waitForURL(/done=removed/);
     assert.equal(await page.locator('#blacklist tbody tr').count(), 0);
+    // add by name (upstream's /crashes/guilty_edit/add answered HTML 500), twice: no duplicate
+    for (const done of ['added', 'exists']) {
+      await page.getByLabel('function', { exact: true }).fill('abort()');
+      await page.getByLabel('module', { exact: true }).fill('libc.so.6');
+      await page.locator('form:has(input[name=function])').getByRole('button', { name: 'Add' }).click();
+      await page.waitForURL(new RegExp(`done=${done}`));
+    }
+    assert.deepEqual(await cellTexts(page, '#blacklist tbody td:first-child'), ['abort() - [libc.so.6]']);
+    await page.locator('#blacklist tbody tr').getByRole('button', { name: 'Remove' }).click();
+    await page.waitForURL(/done=removed/);
     await page.locator('#apply-all').click();
     await page.waitForURL(/done=reprocessed/);
     await page.goto(`${base}/crashes`);

@@ -282,6 +282,20 @@ describe('bounds and access', () => {
     assert.equal(post.status, 201);
   });
 
+  test('GET / and /telemetryui redirect to /telemetryui/, which passes the access rule first', async () => {
+    await using c = await startInProcess(undefined, { accessToken: 'tok' });
+    const base = `http://127.0.0.1:${c.port}`;
+    for (const p of ['/', '/telemetryui']) {
+      const res = await fetch(`${base}${p}`, { redirect: 'manual' });
+      assert.deepEqual([res.status, res.headers.get('location')], [302, '/telemetryui/']);
+    }
+    assert.equal((await fetch(`${base}/telemetryui/`)).status, 403);
+    assert.notEqual(
+      (await fetch(`${base}/telemetryui/`, { headers: { Cookie: 'telemetrics_token=tok' } })).status,
+      403,
+    );
+  });
+
   test('a body over the limit is answered 413 before it is all read, and nothing is stored', async () => {
     await using c = await startInProcess();
     const big = Buffer.alloc(17 * 1024 * 1024, 'a');

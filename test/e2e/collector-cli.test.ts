@@ -2,6 +2,7 @@
 // draining an in-flight request, and a record acknowledged with 201 surviving kill -9 (SQLite
 // and PostgreSQL).
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -105,6 +106,50 @@ test('SIGTERM lets an in-flight request finish (201, stored) and exits 0', async
     list.records.map((r) => r.event_id),
     ['d'.repeat(32)],
   );
+});
+
+test('socket activation: listens on the socket systemd-socket-activate passes', async (t) => {
+  if (spawnSync('systemd-socket-activate', ['--version']).status !== 0) {
+    if (process.env['CI'] === 'true') throw new Error('systemd-socket-activate is not installed');
+    return t.skip('systemd-socket-activate is not installed');
+  }
+  const port = await new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const child = spawn(
+    'systemd-socket-activate',
+    [
+      '-l',
+      `127.0.0.1:${port}`,
+      process.execPath,
+      COLLECTOR_MAIN,
+      '--db',
+      `sqlite:${path.join(dir, 'act.db')}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  const bound = new Promise<void>((resolve, reject) => {
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      // systemd-socket-activate says "Listening on 127.0.0.1:PORT as 3." once it holds the socket.
+      if (/Listening on /.test(stderr)) resolve();
+    });
+    child.once('close', () => reject(new Error(`systemd-socket-activate exited: ${stderr}`)));
+  });
+  try {
+    await bound;
+    // The first connection starts the collector on the inherited socket.
+    const res = await fetch(`http://127.0.0.1:${port}/v2/collector`, { method: 'POST', body: 'x' });
+    assert.deepEqual(await res.json(), { message: 'Telemetry ID mismatch' });
+    assert.match(stderr, /^<5>listening /m);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('close', r));
+  }
 });
 
 describe('a 201 survives kill -9 right after it', () => {

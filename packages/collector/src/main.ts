@@ -5,14 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createStderrLogger, type Logger } from '@telemetrics/libtelemetry/log';
-import {
-  type CollectorConfig,
-  ConfigError,
-  type Key,
-  KEYS,
-  parseConfigFile,
-  resolveConfig,
-} from './config.ts';
+import { type CollectorConfig, type Key, KEYS, parseConfigFile, resolveConfig } from './config.ts';
 import { openDb } from './db/open.ts';
 import type { Db } from './db/types.ts';
 import { CollectorApp } from './http/app.ts';
@@ -135,7 +128,6 @@ async function main(argv: string[]): Promise<number> {
   try {
     db = await openDb(config.db);
   } catch (err) {
-    if (err instanceof ConfigError) throw err;
     log.log('err', 'cannot open the database', { db: redact(config.db), error: (err as Error).message });
     return 1;
   }
@@ -153,7 +145,16 @@ async function main(argv: string[]): Promise<number> {
   });
   let address: { port: number; address: string };
   try {
-    address = await listener.listen(config.port, config.host);
+    const fd = socketActivationFd(process.env, process.pid);
+    delete process.env['LISTEN_PID'];
+    delete process.env['LISTEN_FDS'];
+    delete process.env['LISTEN_FDNAMES'];
+    if (fd !== null) {
+      const bound = await listener.listenFd(fd);
+      address = typeof bound === 'object' && bound !== null ? bound : { address: `fd ${fd}`, port: 0 };
+    } else {
+      address = await listener.listen(config.port, config.host);
+    }
   } catch (err) {
     log.log('err', 'cannot listen', { host: config.host, port: config.port, error: (err as Error).message });
     await db.close();
@@ -172,6 +173,12 @@ async function main(argv: string[]): Promise<number> {
   await db.close();
   log.log('notice', 'stopped', cut > 0 ? { cut } : {});
   return 0;
+}
+
+/** systemd socket activation: the first inherited fd (3) when LISTEN_PID names this process. */
+function socketActivationFd(env: NodeJS.ProcessEnv, pid: number): number | null {
+  if (env['LISTEN_PID'] !== String(pid)) return null;
+  return Number(env['LISTEN_FDS'] ?? '0') >= 1 ? 3 : null;
 }
 
 /** The URL without its password, for logs. */

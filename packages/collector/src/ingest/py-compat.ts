@@ -81,7 +81,11 @@ export type JsonValue =
   | readonly JsonValue[]
   | { readonly [k: string]: JsonValue };
 
+/** Characters jsonify escapes; a string without any is quoted as it is (the common case). */
+const NEEDS_ESCAPE = /["\\\x00-\x1f\x7f-\uffff]/;
+
 function pyJsonString(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) return `"${value}"`;
   let out = '"';
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  hasNestedQuantifier,
   classChoices,
   classMatcher,
   FilterError,
@@ -46,6 +47,25 @@ test('the JS wildcard matcher agrees with the SQL one: only * is special', () =>
   assert.equal(classMatcher('a_b/%/*')('a_b/%/c'), true);
   assert.equal(classMatcher('a_b/*')('aXb/c'), false);
   assert.equal(classMatcher('a(b/*')('a(b/c'), true);
+});
+
+test('regexes that can take exponential time are refused, ordinary ones pass', () => {
+  for (const bad of ['(a+)+$', '(\\w*x)*', '(a|b+){2,}', '((ab)*c)+', '(?:x+)*']) {
+    assert.equal(hasNestedQuantifier(bad), true, bad);
+    assert.throws(() => parseFilter(new URLSearchParams({ payload: bad })), /exponential/);
+  }
+  for (const ok of [
+    'item_length',
+    'fn_1[0-9]+',
+    '(abc)+',
+    '(a|b)*c',
+    '^Process: /usr/bin/[a-z+*]+$',
+    '\\(x+\\)+',
+    'a{2,3}b+',
+  ]) {
+    assert.equal(hasNestedQuantifier(ok), false, ok);
+  }
+  assert.throws(() => parseFilter(new URLSearchParams({ not_payload: 'x'.repeat(257) })), /at most 256/);
 });
 
 test('class choices add the a/* and a/b/* wildcards as upstream', () => {

@@ -26,11 +26,53 @@ export const FILTER_KEYS = [
 
 export class FilterError extends Error {}
 
+const MAX_REGEX_CHARS = 256;
+
+/**
+ * True when a quantified group holds a quantifier, as `(a+)+` or `(\w*x)*`: such a pattern can
+ * take exponential time on one payload, and on SQLite it runs on the collector's own thread,
+ * where it would stall ingestion too. A cheap scan (star height), not a full parse: it may
+ * refuse a harmless pattern, never the reverse for these shapes.
+ */
+export function hasNestedQuantifier(pattern: string): boolean {
+  const groups: boolean[] = []; // per open group: holds a quantifier
+  let lastGroupQuantified = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    const afterGroup = lastGroupQuantified;
+    lastGroupQuantified = false;
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (c === '[') {
+      // a class is one atom: skip to its closing bracket
+      for (i++; i < pattern.length && pattern[i] !== ']'; i++) if (pattern[i] === '\\') i++;
+      continue;
+    }
+    if (c === '(') groups.push(false);
+    else if (c === ')') lastGroupQuantified = groups.pop() ?? false;
+    else if (c === '*' || c === '+' || c === '{' || c === '?') {
+      if (c === '?' && pattern[i - 1] === '(') continue; // (?: (?= (?<name>
+      if (afterGroup && c !== '?') return true;
+      if (groups.length > 0 && c !== '?') groups[groups.length - 1] = true;
+    }
+  }
+  return false;
+}
+
 function checkRegex(name: string, pattern: string): string {
+  if (pattern.length > MAX_REGEX_CHARS)
+    throw new FilterError(`${name}: at most ${MAX_REGEX_CHARS} characters`);
   try {
     new RegExp(pattern);
   } catch {
     throw new FilterError(`${name}: not a valid regular expression`);
+  }
+  if (hasNestedQuantifier(pattern)) {
+    throw new FilterError(
+      `${name}: a repeated group that repeats inside, such as (a+)+, can take exponential time`,
+    );
   }
   return pattern;
 }

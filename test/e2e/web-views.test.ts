@@ -284,6 +284,21 @@ describe('web views in Chromium', { skip: NO_CHROMIUM }, () => {
     await page.close();
   });
 
+  it('without JavaScript the tables are all there, just no charts', async () => {
+    const noJs = await browser.newContext({ javaScriptEnabled: false });
+    try {
+      const page = await noJs.newPage();
+      await page.goto(`${base}/builds`);
+      assert.deepEqual(await page.locator('table[data-chart] tbody tr').allInnerTexts(), [
+        '41000\t9',
+        '41010\t3',
+      ]);
+      assert.equal(await page.locator('canvas').count(), 0);
+    } finally {
+      await noJs.close();
+    }
+  });
+
   it('builds and population count what the two machines sent', async () => {
     const page = await open(`${base}/builds`);
     const builds = await page.locator('table[data-chart] tbody tr').allInnerTexts();

@@ -57,8 +57,3 @@ export function compareBuilds(a: string, b: string): number {
   if (isDigits(a) && isDigits(b)) return Number(a) - Number(b) || a.localeCompare(b);
   return a.localeCompare(b);
 }
-
-export function basename(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i < 0 ? path : path.slice(i + 1);
-}

@@ -54,6 +54,6 @@ export function isDigits(s: string): boolean {
 
 /** Builds made of digits compare as numbers (upstream casts to integer). */
 export function compareBuilds(a: string, b: string): number {
-  if (isDigits(a) && isDigits(b)) return Number(a) - Number(b) || a.localeCompare(b);
-  return a.localeCompare(b);
+  if (isDigits(a) && isDigits(b)) return Number(a) - Number(b) || compareText(a, b);
+  return compareText(a, b);
 }

@@ -49,23 +49,33 @@ export interface PopulationRow {
   external: number;
 }
 
-/** Distinct machine ids per build, internal and external, in each window: one
- *  query of each machine's newest heartbeat per build, the windows counted here. */
+/** Distinct machine ids per build, internal and external, in each window: each machine's
+ *  newest heartbeat per build, counted per window in the same query (a few dozen rows come
+ *  back instead of one per machine). */
 export async function population(db: Db, nowS: number) {
-  const rows = await db.query<{ build: string; external: unknown; latest: unknown }>(
-    `SELECT build, external, MAX(timestamp_client) AS latest FROM records
-      WHERE classification = $1 AND system_name = $2 AND machine_id IS NOT NULL GROUP BY build, external, machine_id`,
-    [HEARTBEAT_CLASS, CLEAR_OS],
+  const params: unknown[] = [HEARTBEAT_CLASS, CLEAR_OS];
+  const counts = POPULATION_WINDOWS.map((w, i) => {
+    if (w.days === null) return `COUNT(*) AS w${i}`;
+    params.push(nowS - w.days * 86400);
+    return `SUM(CASE WHEN latest > $${params.length} THEN 1 ELSE 0 END) AS w${i}`;
+  });
+  const rows = await db.query<Record<string, unknown> & { build: string; external: unknown }>(
+    `SELECT build, external, ${counts.join(', ')}
+       FROM (SELECT build, external, MAX(timestamp_client) AS latest FROM records
+              WHERE classification = $1 AND system_name = $2 AND machine_id IS NOT NULL
+              GROUP BY build, external, machine_id) m
+      GROUP BY build, external`,
+    params,
   );
-  return POPULATION_WINDOWS.map((w) => {
-    const since = w.days === null ? -Infinity : nowS - w.days * 86400;
+  return POPULATION_WINDOWS.map((w, i) => {
     const byBuild = new Map<string, PopulationRow>();
     for (const r of rows) {
-      if (!(Number(r.latest) > since)) continue;
+      const n = Number(r[`w${i}`] ?? 0);
+      if (n === 0) continue;
       const b = String(r.build);
       const row = byBuild.get(b) ?? { build: b, internal: 0, external: 0 };
-      if (r.external) row.external++;
-      else row.internal++;
+      if (r.external) row.external += n;
+      else row.internal += n;
       byBuild.set(b, row);
     }
     return { ...w, rows: [...byBuild.values()].sort((a, b) => compareBuilds(a.build, b.build)) };

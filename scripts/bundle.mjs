@@ -26,6 +26,8 @@
 //
 // Deterministic: the same sources give the same bytes (no timestamps, sorted inputs by esbuild).
 // tsc -b stays the type checker and still emits dist/ for the packages' exports and the tests.
+// First: an older node must reach the version message before anything else runs.
+import './check-node.mjs';
 import { readFileSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
@@ -134,7 +136,20 @@ const name = path.basename(outfile, '.mjs');
 // Chunks are named by content hash: remove the last build's, or they pile up.
 rmSync(path.join(outdir, 'chunks', name), { recursive: true, force: true });
 
+// Every output file starts with the Node version check (chunks too: a chunk the entry imports is
+// evaluated before the entry's own code), so an older node prints what to do, not a stack trace.
+// Node-12-safe syntax. scripts/check-node.mjs is the same check for the unbundled scripts.
+const NODE_CHECK =
+  'if (Number(process.versions.node.split(".")[0]) !== 24) { process.stderr.write(' +
+  JSON.stringify(`${name}: needs Node.js 24 (this is `) +
+  ' + process.version + ' +
+  JSON.stringify(
+    '); run "bash scripts/provision-node.sh" in the telemetrics checkout to provision it, or install Node.js 24\n',
+  ) +
+  '); process.exit(1); }';
+
 const result = await build({
+  banner: { js: NODE_CHECK },
   entryPoints: { [name]: entry },
   outdir,
   outExtension: { '.js': '.mjs' },

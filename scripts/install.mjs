@@ -14,6 +14,8 @@
 //
 // The layout mirrors the repository (packages/<dir>, node_modules/@telemetrics/
 // <name> -> ../../packages/<dir>), so module resolution is the one tested.
+// First: an older node must reach the version message before anything else runs.
+import './check-node.mjs';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { inCI } from '../helpers/need.ts';
 import { type PostgresCluster, postgresAvailable, startPostgres } from '../helpers/postgres.ts';
 import { readVector, vectorPath } from '../helpers/vectors.ts';
 import { type InProcessCollector, startInProcess } from './in-process.ts';
@@ -16,7 +17,7 @@ type Dialect = 'sqlite' | 'postgres';
 const answers: Record<Dialect, Map<string, string>> = { sqlite: new Map(), postgres: new Map() };
 let cluster: PostgresCluster | undefined;
 before(async () => {
-  if (postgresAvailable() || process.env['CI'] === 'true') cluster = await startPostgres();
+  if (postgresAvailable() || inCI) cluster = await startPostgres();
 });
 after(() => cluster?.close());
 
@@ -55,7 +56,7 @@ async function post(port: number, file: string): Promise<void> {
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
   describe(`${dialect}: validation vectors`, {
-    skip: dialect === 'postgres' && !postgresAvailable() && process.env['CI'] !== 'true',
+    skip: dialect === 'postgres' && !postgresAvailable() && !inCI,
   }, () => {
     let server: InProcessCollector;
     let port = 0;
@@ -101,7 +102,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
   });
 
   describe(`${dialect}: C client requests (http/)`, {
-    skip: dialect === 'postgres' && !postgresAvailable() && process.env['CI'] !== 'true',
+    skip: dialect === 'postgres' && !postgresAvailable() && !inCI,
   }, () => {
     let server: InProcessCollector;
     let port = 0;
@@ -168,7 +169,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
   });
 
   describe(`${dialect}: api vectors (GET /api/records)`, {
-    skip: dialect === 'postgres' && !postgresAvailable() && process.env['CI'] !== 'true',
+    skip: dialect === 'postgres' && !postgresAvailable() && !inCI,
   }, () => {
     let server: InProcessCollector;
     let port = 0;
@@ -225,7 +226,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 }
 
 test('SQLite and PostgreSQL give identical answers to every vector', (t) => {
-  if (answers.postgres.size === 0 && process.env['CI'] !== 'true') return t.skip('no PostgreSQL');
+  if (answers.postgres.size === 0 && !inCI) return t.skip('no PostgreSQL');
   assert.ok(answers.sqlite.size > 60, `only ${answers.sqlite.size} answers`);
   assert.deepEqual([...answers.postgres.entries()].sort(), [...answers.sqlite.entries()].sort());
 });

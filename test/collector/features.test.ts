@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import fc from 'fast-check';
 import { after, before, describe, test } from 'node:test';
+import { inCI } from '../helpers/need.ts';
 import { type PostgresCluster, postgresAvailable, startPostgres } from '../helpers/postgres.ts';
 import { readVector } from '../helpers/vectors.ts';
 import { type InProcessCollector, startInProcess } from './in-process.ts';
@@ -27,12 +28,12 @@ const withoutTid = (h: Record<string, string>): Record<string, string> =>
 
 let cluster: PostgresCluster | undefined;
 before(async () => {
-  if (postgresAvailable() || process.env['CI'] === 'true') cluster = await startPostgres();
+  if (postgresAvailable() || inCI) cluster = await startPostgres();
 });
 after(() => cluster?.close());
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
-  const skip = dialect === 'postgres' && !postgresAvailable() && process.env['CI'] !== 'true';
+  const skip = dialect === 'postgres' && !postgresAvailable() && !inCI;
   describe(`${dialect}`, { skip }, () => {
     let c: InProcessCollector;
     let url = '';
@@ -306,6 +307,29 @@ describe('bounds and access', () => {
     }).catch((err: Error) => err);
     if (!(res instanceof Error)) assert.equal(res.status, 413);
     assert.equal(await c.count(), 0);
+  });
+
+  test('bodies over the shared memory budget get 503 with Retry-After, and the budget comes back', async () => {
+    await using c = await startInProcess(undefined, { maxBufferedBytes: 4096 });
+    const url = `http://127.0.0.1:${c.port}/v2/collector`;
+    const big = await fetch(url, {
+      method: 'POST',
+      headers: hprobeHeaders(),
+      body: Buffer.alloc(8192, 'a'),
+    }).catch((err: Error) => err);
+    if (!(big instanceof Error)) {
+      assert.equal(big.status, 503);
+      assert.equal(big.headers.get('retry-after'), '5');
+    }
+    for (let i = 0; i < 5; i++) {
+      const small = await fetch(url, {
+        method: 'POST',
+        headers: hprobeHeaders(),
+        body: Buffer.alloc(3000, 'b'),
+      });
+      assert.equal(small.status, 201, 'each answered request gives its bytes back');
+    }
+    assert.equal(await c.count(), 5);
   });
 
   test('more than 100 header fields: 431, nothing stored', async () => {

@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import { requestHeader, startCollector, tlsAvailable } from '../helpers/collector.ts';
 import { readVector } from '../helpers/vectors.ts';
 import { parseHttpMessage } from './raw-http.ts';
+import { lacks } from '../helpers/need.ts';
 import { FaultServer } from './fault-server.ts';
 
 /** The hprobe record as the C client v2.3.5 posts it (header pairs + body). */
@@ -209,10 +210,7 @@ describe('startCollector', () => {
   });
 
   test('serves HTTPS with a certificate the CA file verifies', async (t) => {
-    if (!(await tlsAvailable())) {
-      t.skip('openssl CLI not found');
-      return;
-    }
+    if (lacks(t, !(await tlsAvailable()) && 'openssl CLI not found')) return;
     await using collector = await startCollector({ tls: true });
     assert.match(collector.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     assert.ok(collector.caFile);

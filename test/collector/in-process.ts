@@ -21,7 +21,7 @@ export interface InProcessCollector extends AsyncDisposable {
 /** dbUrl: a postgres:// URL, or undefined for a fresh SQLite file. */
 export async function startInProcess(
   dbUrl?: string,
-  opts: { accessToken?: string } = {},
+  opts: { accessToken?: string; maxBufferedBytes?: number } = {},
 ): Promise<InProcessCollector> {
   const tmp = dbUrl === undefined ? mkdtempSync(path.join(tmpdir(), 'collector-')) : undefined;
   const db = await openDb(dbUrl ?? `sqlite:${path.join(tmp!, 'c.db')}`);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { COLLECTOR_MAIN, spawnCollector } from '../helpers/collector-process.ts';
+import { inCI, lacks } from '../helpers/need.ts';
 import { type PostgresCluster, postgresAvailable, startPostgres } from '../helpers/postgres.ts';
 import { runBin } from '../helpers/run-bin.ts';
 import { readVector } from '../helpers/vectors.ts';
@@ -17,7 +18,7 @@ let dir = '';
 let cluster: PostgresCluster | undefined;
 before(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'collector-cli-'));
-  if (postgresAvailable() || process.env['CI'] === 'true') cluster = await startPostgres();
+  if (postgresAvailable() || inCI) cluster = await startPostgres();
 });
 after(async () => {
   await cluster?.close();
@@ -109,10 +110,8 @@ test('SIGTERM lets an in-flight request finish (201, stored) and exits 0', async
 });
 
 test('socket activation: listens on the socket systemd-socket-activate passes', async (t) => {
-  if (spawnSync('systemd-socket-activate', ['--version']).status !== 0) {
-    if (process.env['CI'] === 'true') throw new Error('systemd-socket-activate is not installed');
-    return t.skip('systemd-socket-activate is not installed');
-  }
+  const missing = spawnSync('systemd-socket-activate', ['--version']).status !== 0;
+  if (lacks(t, missing && 'systemd-socket-activate is not installed')) return;
   const port = await new Promise<number>((resolve) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
       const p = (s.address() as net.AddressInfo).port;

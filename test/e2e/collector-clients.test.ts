@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { openDb } from '../../packages/collector/src/db/open.ts';
 import { spawnCollector } from '../helpers/collector-process.ts';
+import { inCI } from '../helpers/need.ts';
 import { type PostgresCluster, postgresAvailable, startPostgres } from '../helpers/postgres.ts';
 import { binPath, runBin } from '../helpers/run-bin.ts';
 import { spawnTelemd } from '../helpers/telemd.ts';
@@ -22,7 +23,7 @@ let cluster: PostgresCluster | undefined;
 before(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'collector-clients-'));
   chmodSync(dir, 0o755);
-  if (postgresAvailable() || process.env['CI'] === 'true') cluster = await startPostgres();
+  if (postgresAvailable() || inCI) cluster = await startPostgres();
 });
 after(async () => {
   await cluster?.close();

@@ -8,13 +8,14 @@ import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { UPSTREAM_POSTGRES_DDL } from '../../packages/collector/src/db/schema.ts';
 import { spawnCollector } from '../helpers/collector-process.ts';
+import { inCI } from '../helpers/need.ts';
 import { type PostgresCluster, postgresAvailable, startPostgres } from '../helpers/postgres.ts';
 import { readVector } from '../helpers/vectors.ts';
 import { parseHttpMessage } from '../collector/raw-http.ts';
 
 let cluster: PostgresCluster | undefined;
 before(async () => {
-  if (postgresAvailable() || process.env['CI'] === 'true') cluster = await startPostgres();
+  if (postgresAvailable() || inCI) cluster = await startPostgres();
 });
 after(() => cluster?.close());
 

@@ -119,6 +119,17 @@ describe('crashprobe binary', () => {
     }
   });
 
+  it('as root, -c reads a 0600 root-owned core (opened before dropping privileges)', async (t) => {
+    if (process.geteuid?.() !== 0) return t.skip('the privilege drop happens only as root');
+    // Where the kernel and systemd-coredump leave cores: root's, mode 0600.
+    const coreFile = path.join(dir, 'root-only.core');
+    writeFileSync(coreFile, core, { mode: 0o600 });
+    chmodSync(coreFile, 0o600);
+    const r = await crashprobe(['-f', config('corefile', true), '-v', '-c', coreFile, ...ARGV], undefined);
+    assert.doesNotMatch(r.stderr, /cannot open the core file/);
+    assert.ok(r.stdout.includes('#0 item_length() - [/usr/bin/crashme-g]'), `${r.stdout}\n${r.stderr}`);
+  });
+
   it('a third-party path is sent as crash/unknown without reading the core', async () => {
     const conf = config('third', true);
     await using l = await listen(path.join(dir, 'third.sock'));

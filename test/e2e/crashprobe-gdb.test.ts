@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { analyzeStream } from '../../packages/crashprobe/src/pipeline.ts';
+import { skipOutsideCI } from '../helpers/need.ts';
 
 const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const skipReason =
@@ -297,7 +298,7 @@ function ourThreads(payload: string): OurThread[] {
   return out;
 }
 
-describe('crashprobe against gdb on real crashes', { skip: skipReason }, () => {
+describe('crashprobe against gdb on real crashes', { skip: skipOutsideCI(skipReason) }, () => {
   for (const c of CASES) {
     it(`${c.name}: every thread's own frames match gdb's`, async (t) => {
       const exe = build(c);

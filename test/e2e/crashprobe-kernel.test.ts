@@ -14,6 +14,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { decodeFrame } from '@telemetrics/libtelemetry/wire';
 import { type FrameListener, listenForFrames } from '../helpers/frame-listener.ts';
+import { skipOutsideCI } from '../helpers/need.ts';
 
 const PATTERN = '/proc/sys/kernel/core_pattern';
 const MAIN = fileURLToPath(new URL('../../packages/crashprobe/dist/crashprobe.mjs', import.meta.url));
@@ -40,7 +41,7 @@ async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
   return check();
 }
 
-describe('crashprobe as the kernel core_pattern handler', { skip: skipReason() }, () => {
+describe('crashprobe as the kernel core_pattern handler', { skip: skipOutsideCI(skipReason()) }, () => {
   it('a real crash reaches the socket as org.clearlinux/crash/clr with the crashing frame', async (t) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'telem-'));
     chmodSync(dir, 0o755);

@@ -119,6 +119,26 @@ test('hprobe -b lists the bundles under host_root', async () => {
   assert.equal(got.value.payload.toString(), 'hello\n\nBundles (2):\neditors\nos-core\n');
 });
 
+test('hprobe -b on a machine without Clear Linux bundles says so in one line and sends the record without them', async () => {
+  await using listener = await listenForFrames(socketPath());
+  // A host root with no usr/share/clear/bundles, like any machine but Clear Linux.
+  writeFakeMachine(join(dir, 'no-clear'), CAPTURE_MACHINE);
+  const conf = join(dir, 'no-clear.conf');
+  writeFileSync(
+    conf,
+    `[settings]\nsocket_path=${listener.path}\nopt_in_file=${join(dir, 'opt-in')}\nhost_root=${join(dir, 'no-clear')}\n`,
+  );
+  const result = await runBin(HPROBE, ['-b', '-f', conf], { env: ENV });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(
+    result.stderr,
+    `hprobe: no bundle list (${join(dir, 'no-clear', 'usr/share/clear/bundles')} does not exist: not Clear Linux); sending the record without it\n`,
+  );
+  const got = decodeFrame(await listener.connections[0]!);
+  assert.ok(got.ok);
+  assert.equal(got.value.payload.toString(), 'hello\n');
+});
+
 test('telem-record-gen -p sends the C "special" record byte for byte', async () => {
   await using listener = await listenForFrames(socketPath());
   const conf = config(listener.path);

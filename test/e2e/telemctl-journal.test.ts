@@ -139,6 +139,21 @@ test('exit codes: missing journal 0 and empty, unreadable journal 1, bad option 
   }
 });
 
+test('-e or -r that is not 32 lowercase hex digits is an error (exit 1), not an empty listing', async (t) => {
+  const config = writeConfig(tempDir(t), VECTOR_CONFIG);
+  for (const [flag, value] of [
+    ['-e', 'NOTHEX'],
+    ['-e', '0123456789ABCDEFFEDCBA9876543210'],
+    ['-r', '4a3d62318b542da06f833a9d406da08'],
+    ['--event_id', ''],
+  ] as const) {
+    const r = await runTelemctl(['-f', config, 'journal', flag, value]);
+    assert.equal(r.code, 1, `${flag} ${value}`);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^telemctl: journal: .* must be 32 characters of 0123456789abcdef, not ".*"\n/);
+  }
+});
+
 test('--dropped lists the side file with the reason as a last column', async (t) => {
   const dir = tempDir(t);
   const journal = path.join(dir, 'journal');

@@ -16,6 +16,7 @@ import type { TelemRecord } from '../../packages/telemd/src/record.ts';
 import { startCollector } from '../helpers/collector.ts';
 import { renderConfig, sendFrame, startTestDaemon, testConfig, waitUntil } from '../helpers/telemd.ts';
 import { readVector } from '../helpers/vectors.ts';
+import { lacks } from '../helpers/need.ts';
 
 let seq = 0x1000;
 function frame(overrides: Partial<Record<keyof RecordHeaders, string>> = {}, cfgPath?: string) {
@@ -97,10 +98,7 @@ test('collector down: connection refused, logged', async () => {
 
 test('HTTPS with a self-signed CA via cainfo; without it the certificate is refused', async (t) => {
   await using collector = await startCollector({ tls: true });
-  if (!collector.caFile) {
-    t.skip('openssl is not available to make a test CA');
-    return;
-  }
+  if (lacks(t, !collector.caFile && 'openssl is not available to make a test CA')) return;
   await using d = await startTestDaemon({ server: collector.v2Url, cainfo: collector.caFile });
   await sendFrame(d.socketPath, frame().bytes);
   const [record] = await collector.waitForRecords(1);

@@ -13,6 +13,7 @@ import { startCollector } from '../helpers/collector.ts';
 import { binPath, runBin } from '../helpers/run-bin.ts';
 import { sendFrame, spawnTelemd, TELEMD_MAIN, tempDir } from '../helpers/telemd.ts';
 import { hprobeFrame } from '../helpers/vectors.ts';
+import { lacks } from '../helpers/need.ts';
 
 let seq = 0x2000;
 const frame = () => hprobeFrame(++seq);
@@ -142,10 +143,14 @@ test('idle exit with daemon_recycling_enabled', async () => {
 });
 
 test('socket activation with the real systemd-socket-activate', async (t) => {
-  if (spawnSync('systemd-socket-activate', ['--version']).status !== 0) {
-    t.skip('systemd-socket-activate is not installed');
+  if (
+    lacks(
+      t,
+      spawnSync('systemd-socket-activate', ['--version']).status !== 0 &&
+        'systemd-socket-activate is not installed',
+    )
+  )
     return;
-  }
   const dir = tempDir();
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const activated = path.join(dir, 'activated.sock');

@@ -15,6 +15,8 @@ export interface SpawnedCollector extends AsyncDisposable {
   readonly url: string;
   readonly v2Url: string;
   log(): string;
+  /** Resolves once stdout matches (it holds the base URL line once listening). */
+  waitForStdout(pattern: RegExp, timeoutMs?: number): Promise<void>;
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Resolves with the exit code (null after a signal) once stderr is fully read. */
   readonly exited: Promise<number | null>;
@@ -40,6 +42,7 @@ export async function spawnCollector(opts: {
     { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '' } },
   );
   let stderr = '';
+  let stdout = '';
   let closed = false;
   const exited = new Promise<number | null>((resolve) =>
     child.once('close', (code) => {
@@ -50,7 +53,26 @@ export async function spawnCollector(opts: {
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
     stderr += d;
   });
-  child.stdout!.resume();
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+  });
+  const waitForStdout = (pattern: RegExp, timeoutMs = 30_000): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const finish = (settle: () => void): void => {
+        clearTimeout(timer);
+        child.stdout!.off('data', check);
+        settle();
+      };
+      const check = (): void => {
+        if (pattern.test(stdout)) finish(resolve);
+      };
+      const timer = setTimeout(
+        () => finish(() => reject(new Error(`stdout never matched ${pattern}: ${stdout}`))),
+        timeoutMs,
+      );
+      child.stdout!.on('data', check);
+      check();
+    });
   const findLine = (pattern: RegExp): string | undefined =>
     stderr
       .slice(0, stderr.lastIndexOf('\n') + 1)
@@ -99,6 +121,7 @@ export async function spawnCollector(opts: {
     url,
     v2Url: `${url}/v2/collector`,
     log: () => stderr,
+    waitForStdout,
     waitForLog,
     exited,
     [Symbol.asyncDispose]: kill,

@@ -16,6 +16,7 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { lacks } from './need.ts';
 
 const run = promisify(execFile);
 
@@ -34,11 +35,7 @@ export function postgresAvailable(): boolean {
 
 /** Skips the test without PostgreSQL, except in CI where a missing tool is a failure. */
 export function requirePostgres(t: TestContext): boolean {
-  if (postgresAvailable()) return true;
-  if (process.env['CI'] === 'true')
-    throw new Error("PostgreSQL (Debian's postgresql package) is not installed");
-  t.skip("Debian's postgresql package is not installed");
-  return false;
+  return !lacks(t, !postgresAvailable() && "Debian's postgresql package is not installed");
 }
 
 function freePort(): Promise<number> {

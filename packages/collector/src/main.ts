@@ -46,6 +46,7 @@ Routes: POST /v2/collector and / (headers API), POST /v3/collector (JSON API),
 POST /v2/collector/batch, GET /api/records, POST /v1/events (application/jsonl),
 POST /v1/logs (OTLP/HTTP JSON), /telemetryui/ (web views). See docs/collector.md.
 
+Once listening it prints its base URL (http://HOST:PORT) on stdout and logs on stderr.
 Exit status: 0 after SIGTERM/SIGINT, 1 if it cannot start, 2 on a usage error.
 `;
 
@@ -162,6 +163,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const stopPurge = schedulePurge(db, config, log);
   log.log('notice', 'listening', { host: address.address, port: address.port, db: redact(config.db) });
+  // The base URL on stdout, one line, for scripts that start the collector on port 0.
+  if (address.port !== 0) {
+    const host = address.address.includes(':') ? `[${address.address}]` : address.address;
+    process.stdout.write(`http://${host}:${address.port}\n`);
+  }
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));

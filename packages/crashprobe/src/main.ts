@@ -113,6 +113,18 @@ async function run(argv: string[]): Promise<number> {
     return 1;
   }
 
+  // The core file is opened while still root: the kernel's and systemd-coredump's cores are
+  // 0600 root-owned. Only this descriptor crosses the privilege drop; everything is read and
+  // parsed as the unprivileged user. An open failure matters only if the core is needed.
+  let core: { readonly fd: number } | { readonly error: string } = { fd: 0 };
+  if (args.coreFile !== undefined) {
+    try {
+      core = { fd: openCoreFd(args.coreFile) };
+    } catch (err) {
+      core = { error: (err as Error).message };
+    }
+  }
+
   const user = args.user ?? (config.crashprobe_user || DEFAULT_USER);
   const drop = dropPrivileges({
     user,
@@ -142,13 +154,11 @@ async function run(argv: string[]): Promise<number> {
     budgetS = DEFAULT_TIME_BUDGET_S;
   }
   const deadlineMs = startMs + budgetS * 1000;
-  let fd: number;
-  try {
-    fd = args.coreFile !== undefined ? openCoreFd(args.coreFile) : 0;
-  } catch (err) {
-    log.log('err', `cannot open the core file: ${(err as Error).message}`, { code: 'CRASH_CORE_READ' });
+  if ('error' in core) {
+    log.log('err', `cannot open the core file: ${core.error}`, { code: 'CRASH_CORE_READ' });
     return 1;
   }
+  const { fd } = core;
   const out = await analyzeStream(
     { fd },
     {

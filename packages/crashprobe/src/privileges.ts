@@ -1,7 +1,8 @@
 // Dropping root before the core is read (DESIGN: "drop privileges before
-// parsing"). The kernel starts the core_pattern helper as root; crashprobe
-// parses its options first (C did it the other way round, BUG-43), then
-// becomes the configured user. Node cannot getpwnam(), so the user is looked
+// parsing"; a -c core file is opened just before, in main.ts). The kernel
+// starts the core_pattern helper as root; crashprobe parses its options
+// first (C did it the other way round, BUG-43), then becomes the configured
+// user. Node cannot getpwnam(), so the user is looked
 // up in the passwd file. If the user is missing, crashprobe falls back to
 // `nobody` rather than losing the crash; it never continues as root.
 import { readFileSync } from 'node:fs';

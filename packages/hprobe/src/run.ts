@@ -59,7 +59,9 @@ OPTIONS
                             LC_ALL, LC_<category> and LANG; C if unset)
   -u, --uptime              Include the uptime in seconds
   -b, --bundles             Include the installed bundles
-                            (/${BUNDLES_DIR} under host_root)
+                            (/${BUNDLES_DIR} under host_root; where that
+                            does not exist, not Clear Linux, says so and
+                            sends the record without them)
   -f, --config_file FILE    Use this configuration file (absolute path; also
       --config-file FILE    passed to the daemon with the record)
   -V, --version             Print "hprobe VERSION" and exit
@@ -117,8 +119,15 @@ export async function run(argv: readonly string[], io: HprobeIo): Promise<number
     try {
       bundles = sortBundleNames(readdirSync(dir));
     } catch (err) {
-      io.stderr(`Failed to read bundles directory ${dir}: ${describe(err)}\n`);
-      return 1;
+      // Bundles are Clear Linux's: elsewhere the heartbeat still matters, so it goes without them.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        io.stderr(
+          `${PROG}: no bundle list (${dir} does not exist: not Clear Linux); sending the record without it\n`,
+        );
+      } else {
+        io.stderr(`Failed to read bundles directory ${dir}: ${describe(err)}\n`);
+        return 1;
+      }
     }
   }
   const payload = buildPayload({

@@ -40,6 +40,8 @@ export class PostgresDb implements Db {
     this.#pool = new pg.Pool({
       connectionString: url,
       max: poolSize,
+      // A database that does not answer fails the request (503, retried) instead of queueing it.
+      connectionTimeoutMillis: 10_000,
       types: { getTypeParser: typeParser as never },
     });
     // An idle client's error (the server went away) must not crash the collector; the next

@@ -30,7 +30,7 @@ import {
 } from '../ingest/validate.ts';
 import { createWebHandler } from '../web/index.ts';
 import { accessDenied } from './access.ts';
-import { readBody } from './body.ts';
+import { BodyBudget, readBody } from './body.ts';
 import { answerRecordsQuery } from './records-route.ts';
 import { HTML_404, HTML_405, HTML_413, HTML_TYPE, html302, JSON_TYPE, send } from './pages.ts';
 
@@ -47,6 +47,8 @@ export interface AppOptions {
   readonly csrfSecret?: Buffer;
   /** Seconds since the epoch (float). */
   readonly now?: () => number;
+  /** Request body bytes held in memory at once, all requests together. */
+  readonly maxBufferedBytes?: number;
 }
 
 /** What a test wrapper can observe: each record as stored, with the request it came from. */
@@ -64,6 +66,7 @@ export interface HandleHooks {
 export const DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_EVENT_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_MAX_EVENTS = 10_000;
+export const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
 const RECORD_PATHS = new Set(['/', '/v2/collector', '/v3/collector']);
 const ADVERTISE = { 'X-Telemetrics-Batch': BATCH_ADVERTISEMENT };
 
@@ -85,6 +88,7 @@ export class CollectorApp {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #web: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
+  readonly #budget: BodyBudget;
 
   constructor(opts: AppOptions) {
     this.#opts = opts;
@@ -93,6 +97,7 @@ export class CollectorApp {
     this.tid = opts.tid ?? DEFAULT_TID;
     this.#now = opts.now ?? (() => Date.now() / 1000);
     this.store = new RecordStore(opts.db);
+    this.#budget = new BodyBudget(opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
     this.#web = createWebHandler({
       db: opts.db,
       now: () => this.#now() * 1000,
@@ -108,9 +113,18 @@ export class CollectorApp {
       this.route(req, res, Buffer.alloc(0)).catch((err: unknown) => this.#fail(res, err));
       return;
     }
-    readBody(req, limit).then(
+    readBody(req, res, limit, this.#budget).then(
       (result) => {
         if ('aborted' in result) return;
+        if ('overBudget' in result) {
+          this.#log.log('warning', 'request bodies over the memory budget; answering 503', {
+            budget: this.#budget.limit,
+          });
+          res.setHeader('Connection', 'close');
+          send(res, 503, JSON_TYPE, messageBody('collector busy; retry later'), { 'Retry-After': '5' });
+          res.once('finish', () => req.destroy());
+          return;
+        }
         if ('tooLarge' in result) {
           res.setHeader('Connection', 'close');
           send(res, 413, HTML_TYPE, HTML_413, RECORD_PATHS.has(pathname) ? ADVERTISE : {});

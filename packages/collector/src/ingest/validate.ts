@@ -190,6 +190,18 @@ export function decodeBody(body: Uint8Array): string {
 
 const stripQuotes = (v: string): string => v.replaceAll('"', '').replaceAll("'", '');
 
+const LOWER_NAMES = new Map<string, string>();
+
+/** A canonical header name's lookup key, computed once per name (the validator asks ~20 per record). */
+function lowerName(canonical: string): string {
+  let lower = LOWER_NAMES.get(canonical);
+  if (lower === undefined) {
+    lower = canonical.toLowerCase();
+    LOWER_NAMES.set(canonical, lower);
+  }
+  return lower;
+}
+
 /** Validates the v2 "headers" request (POST /v2/collector or /). */
 export function validateV2(input: PostInput, opts: ValidateOptions): ValidationResult {
   const headers = normalizeHeaders(input.headers);
@@ -235,7 +247,7 @@ export function validateFields(
   payload: string,
   opts: ValidateOptions,
 ): ValidationResult {
-  const get = (canonical: string): string | undefined => h.get(canonical.toLowerCase());
+  const get = (canonical: string): string | undefined => h.get(lowerName(canonical));
 
   // 1
   if (get('X-Telemetry-TID') !== (opts.tid ?? DEFAULT_TID)) return reject('Telemetry ID mismatch');
@@ -370,6 +382,15 @@ export function validateFields(
   ] as const) {
     if (value.includes('\0')) return reject(`${name} contains a NUL character`);
   }
-  const body = `${pyJsonDumps(recordJson(record, opts.id, opts.nowSec))}\n`;
-  return { status: 201, body, record };
+  // Built on first read: the HTTP layer answers with the stored id instead, and a batch answers
+  // with none, so most 201 results never need it.
+  let body: string | undefined;
+  return {
+    status: 201,
+    record,
+    get body() {
+      body ??= `${pyJsonDumps(recordJson(record, opts.id, opts.nowSec))}\n`;
+      return body;
+    },
+  };
 }

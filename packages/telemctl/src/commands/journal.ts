@@ -73,7 +73,8 @@ DROPPED RECORDS
 
 EXIT STATUS
   0  success, also when no entry matches
-  1  the journal cannot be read ("Unable to open journal"), or a usage error`;
+  1  the journal cannot be read ("Unable to open journal"), or a usage error
+     (also an -e or -r that is not 32 characters of 0123456789abcdef)`;
 
 async function printEntry(ctx: CommandContext, e: JournalEntry, values: OptionValues): Promise<boolean> {
   const include = values['include_record'] === true;
@@ -96,8 +97,19 @@ async function printEntry(ctx: CommandContext, e: JournalEntry, values: OptionVa
   return true;
 }
 
+/** Ids that are 32 hex digits in every journal line: a filter of another shape can match nothing. */
+const HEX_ID_OPTIONS = { event_id: 'event id (-e)', record_id: 'record id (-r)' } as const;
+const HEX_ID = /^[0-9a-f]{32}$/;
+
 export async function run(ctx: CommandContext, values: OptionValues): Promise<number> {
   const str = (key: string) => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
+  for (const [key, what] of Object.entries(HEX_ID_OPTIONS)) {
+    const value = str(key);
+    if (value !== undefined && !HEX_ID.test(value)) {
+      ctx.err(`${ctx.argv0}: journal: ${what} must be 32 characters of 0123456789abcdef, not "${value}"\n`);
+      return 1;
+    }
+  }
   const filter: JournalFilter = {
     recordId: str('record_id'),
     eventId: str('event_id'),

@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import { TelemdError, TelemdErrorCodes } from '../errors.ts';
+import { openInheritedSocketToAll } from './socket-mode.ts';
 
 /** First fd passed by systemd (SD_LISTEN_FDS_START). */
 export const SD_LISTEN_FDS_START = 3;
@@ -144,6 +145,7 @@ export async function bindListener(
         { cause: error },
       );
     }
+    openInheritedSocketToAll(options.inheritedFd); // systemd-socket-activate's is 0644 (socket-mode.ts)
     logger.log('info', 'listening on the socket passed by systemd', { fd: options.inheritedFd });
     return { kind: 'activated', path: socketPath, cleanup: async () => {} };
   }

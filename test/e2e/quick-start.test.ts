@@ -1,0 +1,72 @@
+// README "Quick start", first command: scripts/start.sh starts a collector and
+// telemd, delivers an hprobe record, prints working commands to see it and to
+// send another, and stops both cleanly on Ctrl-C (SIGINT to its process
+// group, as a terminal sends it). --no-build: the suite's build is the one
+// under test, and a rebuild would rewrite dist/ under the tests running beside.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+
+const REPO = path.resolve(import.meta.dirname, '../..');
+
+test('bash scripts/start.sh delivers a record, prints commands that work, and stops cleanly on Ctrl-C', async (t) => {
+  const local = fs.mkdtempSync(path.join(os.tmpdir(), 'telem-'));
+  t.after(() => fs.rmSync(local, { recursive: true, force: true }));
+  const child = spawn('bash', ['scripts/start.sh', '--no-build'], {
+    cwd: REPO,
+    detached: true, // its own process group, like a shell job
+    env: { ...process.env, LOCAL_DIR: local },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
+  t.after(() => {
+    if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+  });
+
+  const until = Date.now() + 120_000;
+  while (!out.includes('Ctrl-C stops both.')) {
+    assert.ok(Date.now() < until && child.exitCode === null, `start.sh did not get ready:\n${out}`);
+    await delay(100);
+  }
+  assert.match(out, /Successfully sent record to daemon\./);
+  const url = /the collector: +(\S+)/.exec(out)?.[1];
+  assert.ok(url, out);
+  const records = (await (await fetch(url)).json()) as { records: { classification: string }[] };
+  assert.deepEqual(
+    records.records.map((r) => r.classification),
+    ['org.clearlinux/hello/world'],
+  );
+
+  // The printed commands, run as printed (from another directory, too).
+  const commandOf = (label: string): string => {
+    const m = new RegExp(`${label}: +(.*)`).exec(out);
+    assert.ok(m, `no "${label}" line:\n${out}`);
+    return m[1]!;
+  };
+  const env = { ...process.env, PATH: `${path.join(REPO, '.toolchain/bin')}:${process.env['PATH'] ?? ''}` };
+  const send = spawnSync('sh', ['-c', `cd ${REPO} && ${commandOf('another record')}`], {
+    env,
+    encoding: 'utf8',
+  });
+  assert.equal(send.status, 0, send.stderr);
+  const journal = spawnSync('sh', ['-c', `cd ${REPO} && ${commandOf("telemd's journal")}`], {
+    env,
+    encoding: 'utf8',
+  });
+  assert.equal(journal.status, 0, journal.stderr);
+  assert.match(journal.stdout, /^org\.clearlinux\/hello\/world /m);
+
+  process.kill(-child.pid!, 'SIGINT');
+  const [code] = await exited;
+  assert.equal(code, 0, out);
+  assert.match(out, /telemd stopped/);
+  assert.equal(fs.existsSync(path.join(local, 'telem-0')), false, 'telemd removed its socket');
+});

@@ -14,6 +14,7 @@ import { decodeFrame, encodeFrame } from '@telemetrics/libtelemetry/wire';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type SpawnedCollector, spawnCollector } from '../helpers/collector-process.ts';
 import { writeFakeMachine } from '../helpers/fake-machine.ts';
+import { skipOutsideCI } from '../helpers/need.ts';
 import { binPath, runBin } from '../helpers/run-bin.ts';
 import { type SpawnedTelemd, sendFrame, spawnTelemd } from '../helpers/telemd.ts';
 import { readVector, vectorPath } from '../helpers/vectors.ts';
@@ -22,8 +23,9 @@ const CHROMIUM = '/usr/bin/chromium';
 const HPROBE = binPath('packages/hprobe/dist/hprobe.mjs');
 const CRASHPROBE = binPath('packages/crashprobe/dist/crashprobe.mjs');
 const SCREENSHOTS = binPath('docs/screenshots');
-const NO_CHROMIUM =
-  !existsSync(CHROMIUM) && process.env['CI'] !== 'true' && 'Debian chromium is not installed';
+const NO_CHROMIUM = skipOutsideCI(
+  !existsSync(CHROMIUM) && "Debian's chromium is not installed (apt-get install chromium)",
+);
 
 let dir = '';
 let collector: SpawnedCollector;

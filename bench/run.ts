@@ -11,6 +11,7 @@ import { intakeCases } from './cases/intake.ts';
 import { liveCases } from './cases/live.ts';
 import { probeCases } from './cases/probes.ts';
 import { floorCases, startupCases } from './cases/startup.ts';
+import { webCases } from './cases/web.ts';
 import type { BenchCase, BenchEnv, TempKind } from './harness/case.ts';
 import { filesystemType, gitCommit, machineInfo, type RunContext } from './harness/machine.ts';
 import { type CaseResult, checkTargets, formatTable, jsonLine, resultRows } from './harness/report.ts';
@@ -36,7 +37,8 @@ issue 8 and with bare node measured in the same run.
   --runs N         runs per case, interleaved (default 5, --quick 1)
   --only P,...     only cases whose id starts with one of the prefixes
                    (a.intake, b.delivery, c.live, e.startup, f.hprobe,
-                   g.crashprobe, h.crash-reporter, h.otlp-export, floor)
+                   g.crashprobe, h.crash-reporter, h.otlp-export,
+                   h.collector, h.web, floor)
   --results FILE   append JSON lines here (default bench/results/results.jsonl)
   --daemon D       the daemon under test: telemd (default), reference (a
                    minimal Node daemon in bench/harness: the floor for
@@ -180,6 +182,7 @@ async function main(): Promise<number> {
     ...probeCases(),
     ...collectorCases(),
     ...crashReporterCases(),
+    ...webCases(),
   ].filter((c) => prefixes.length === 0 || prefixes.some((p) => c.id.startsWith(p)));
   const results = new Map<
     string,

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { makeRecord } from './spool.fixtures.ts';
+import { makeRecord } from '../spool/spool.fixtures.ts';
 import {
   BATCH_MAX_RECORDS,
   batchable,

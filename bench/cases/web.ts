@@ -1,0 +1,96 @@
+// (h) web views: each telemetryui page timed against a generated 1,000,000-record SQLite
+// database (20,000 with --quick), through the real handler on a loopback HTTP server.
+// Target (issue 17): every page under 200 ms. The floor measured in the same run is a
+// static asset (style.css): what HTTP and the handler cost without any query.
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { openDb } from '../../packages/collector/src/db/open.ts';
+import { createWebHandler } from '../../packages/collector/src/web/index.ts';
+import { type BenchCase, type BenchEnv, metric, type Metric, type Outcome } from '../harness/case.ts';
+import { WEB_DB_NOW_S, webBenchDb } from '../harness/web-db.ts';
+
+const PAGES: [string, string][] = [
+  ['floor_static', '/telemetryui/static/style.css'],
+  ['records', '/telemetryui/records'],
+  ['records_class_wildcard', '/telemetryui/records?classification=org.clearlinux%2Fcrash%2F*'],
+  ['records_build_severity', '/telemetryui/records?build=41200&severity=3'],
+  ['records_payload_regex', '/telemetryui/records?payload=fn_1%5B0-9%5D'],
+  ['records_load_more', '/telemetryui/records/lastid/500000'],
+  ['record_details', '/telemetryui/records/record_details/123456'],
+  ['csv_inline_10000', '/telemetryui/records/export/records-1.csv?format_type=inline'],
+  ['builds', '/telemetryui/builds'],
+  ['stats', '/telemetryui/stats'],
+  ['crashes', '/telemetryui/crashes'],
+  ['crashes_build', '/telemetryui/crashes/41290'],
+  ['guilty_details', '/telemetryui/crashes/guilty_details/1'],
+  ['guilty_backtraces', '/telemetryui/crashes/guilty_details/1/backtraces'],
+  ['mce', '/telemetryui/mce'],
+  ['thermal', '/telemetryui/thermal'],
+  ['population', '/telemetryui/population'],
+  ['updates', '/telemetryui/updates'],
+];
+
+function get(port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    http
+      .get({ host: '127.0.0.1', port, path }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode !== 200) reject(new Error(`${path}: HTTP ${res.statusCode}`));
+          else resolve(Number(process.hrtime.bigint() - t0) / 1e6);
+        });
+      })
+      .on('error', reject);
+  });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? Number.NaN;
+}
+
+async function runPages(env: BenchEnv): Promise<Outcome> {
+  const count = env.quick ? 20_000 : 1_000_000;
+  const t0 = performance.now();
+  const url = await webBenchDb(count, env.quick ? env.freshDir('disk') : undefined);
+  const genS = (performance.now() - t0) / 1000;
+  const db = await openDb(url);
+  const server = http.createServer(
+    createWebHandler({ db, csrfSecret: randomBytes(32), now: () => WEB_DB_NOW_S * 1000 }),
+  );
+  try {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const metrics: Metric[] = [];
+    const reps = env.quick ? 1 : 5;
+    for (const [name, path] of PAGES) {
+      const first = await get(port, path); // cold: first query of the kind, page cache warm-up
+      const times: number[] = [];
+      for (let i = 0; i < reps; i++) times.push(await get(port, path));
+      metrics.push(metric(`${name}_ms`, 'ms', median(times)));
+      if (name !== 'floor_static') metrics.push(metric(`${name}_first_ms`, 'ms', first));
+    }
+    const notes = [`${count} records (${genS > 1 ? `generated in ${genS.toFixed(0)} s` : 'cached'}), SQLite`];
+    return { kind: 'ok', metrics, notes };
+  } finally {
+    server.close();
+    await db.close();
+  }
+}
+
+const TARGET = { target: '< 200 ms (issue 17)' };
+
+export function webCases(): BenchCase[] {
+  return [
+    {
+      id: 'h.web.pages',
+      title: 'telemetryui pages on 1M records (SQLite), median of 5 after one first load',
+      references: Object.fromEntries(
+        PAGES.filter(([n]) => n !== 'floor_static').map(([n]) => [`${n}_ms`, TARGET]),
+      ),
+      run: runPages,
+    },
+  ];
+}

@@ -203,6 +203,12 @@ function shipsFromDist(name) {
   return !/\.map$|\.tsbuildinfo$|\.d\.[cm]?ts$|\.test\.|\.fuzz\./.test(name) && !name.startsWith('.');
 }
 
+// What of a runtime dependency ships: everything but its source maps and type declarations,
+// which nothing reads at run time (OpenTelemetry's packages carry three of each per module).
+function shipsFromDependency(name) {
+  return !/\.map$|\.d\.[cm]?ts$/.test(name);
+}
+
 function copyTree(manifest, srcDir, destDir, keep, skipTopDir = null) {
   for (const entry of fs
     .readdirSync(srcDir, { withFileTypes: true })
@@ -362,7 +368,7 @@ function install(destdir, dirs, node) {
     // A nested node_modules is not copied wholesale: the dependencies in it
     // that the closure needs are in the list on their own (bundled ones too,
     // as they resolve there).
-    copyTree(m, depDir, path.join(dirs.pkglibdir, path.relative(REPO, depDir)), () => true, 'node_modules');
+    copyTree(m, depDir, path.join(dirs.pkglibdir, path.relative(REPO, depDir)), shipsFromDependency, 'node_modules');
   }
 
   for (const p of packages) {

@@ -85,7 +85,8 @@ test('telemd killed right after the last send resolved loses no record a probe w
     assert.deepEqual(failed, [], `round ${round}: no send failed (the daemon was up)`);
     const kept = keptEventIds(spoolDir);
     const lost = told.filter((id) => !kept.has(id));
-    if (lost.length > 0) losses.push(`round ${round}: ${lost.length} of ${told.length} told-sent records lost`);
+    if (lost.length > 0)
+      losses.push(`round ${round}: ${lost.length} of ${told.length} told-sent records lost`);
   }
   assert.deepEqual(losses, [], 'lost = told-sent - (spooled + quarantined + delivered) is 0 in every round');
 });

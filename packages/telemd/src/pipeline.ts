@@ -1,13 +1,22 @@
 // The seam between intake and durability. telemd hands every accepted record
 // to a Pipeline; accept() resolves once the pipeline has done what it promises
-// (here: one delivery attempt; for the spool pipeline: the record is on disk).
+// (here: one delivery attempt; for the spool pipeline: the record is on disk),
+// to undefined when the record is kept, or to the Refusal the probe is told.
 import type { Logger } from '@telemetrics/libtelemetry/log';
+import type { RefusalCode } from '@telemetrics/libtelemetry/wire';
 import type { DeliveryOutcome, Sink } from './deliver/sink.ts';
 import { Channels, type Counters, createCounters, publish } from './metrics.ts';
 import type { TelemRecord } from './record.ts';
 
+/** Why a record was not kept: the probe's SDK rejects with `code` (wire/ack.ts). */
+export interface Refusal {
+  readonly code: RefusalCode;
+  readonly detail: string;
+}
+
 export interface Pipeline {
-  accept(record: TelemRecord): Promise<void>;
+  /** undefined: kept (durable, delivered, or kept local as configured); else why not. */
+  accept(record: TelemRecord): Promise<Refusal | undefined>;
   close(): Promise<void>;
   /** Optional: false while work is queued or spooled, which postpones the idle exit. */
   isIdle?(): boolean;
@@ -89,11 +98,11 @@ export function createDirectPipeline(options: DirectPipelineOptions): Pipeline {
           event_id: record.headers.event_id,
         });
         counters.failed++;
-        return Promise.resolve();
+        return Promise.resolve(undefined);
       }
       const p = handle(record).finally(() => inFlight.delete(p));
       inFlight.add(p);
-      return p;
+      return p.then(() => undefined);
     },
     async close() {
       closed = true;

@@ -1,13 +1,22 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ErrorCodes, fail, ok, SendError, TelemetryError } from './errors.ts';
 
-test('every error code is permanent (code === key) and listed in the README', () => {
-  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+/** README.md and docs/*.md: the user documentation, wherever a code's section lives. */
+function userDocs(): string {
+  const docs = new URL('../../../docs/', import.meta.url);
+  const pages = existsSync(docs) ? readdirSync(docs).filter((n) => n.endsWith('.md')) : [];
+  return [new URL('../../../README.md', import.meta.url), ...pages.map((n) => new URL(n, docs))]
+    .map((u) => readFileSync(u, 'utf8'))
+    .join('\n');
+}
+
+test('every error code is permanent (code === key) and listed in the user docs', () => {
+  const text = userDocs();
   for (const [key, code] of Object.entries(ErrorCodes)) {
     assert.equal(key, code);
-    assert.ok(readme.includes(`\`${code}\``), `${code} missing from README.md`);
+    assert.ok(text.includes(`\`${code}\``), `${code} missing from README.md and docs/`);
   }
 });
 

@@ -7,8 +7,8 @@
 // A greeting without an answer is TELEM_NOT_ACKNOWLEDGED, never success.
 // Node ignores SIGPIPE, so an early close is an EPIPE/ECONNRESET error here,
 // not a killed probe (BUG-40).
-import { statSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { statSync, writeSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { type ErrorCode, ErrorCodes, SendError, TelemetryError } from './errors.ts';
 import { isOptedIn } from './opt-in.ts';
@@ -115,6 +115,22 @@ export function replyOutcome(reply: Reply, socketError: unknown, socketPath: str
 }
 
 /**
+ * The frame with one write(2) on the descriptor. Through the stream, an EPIPE (the daemon shed
+ * us and closed) would destroy the socket with the daemon's answer unread. Returns what is left
+ * to write (the stream writes it), or the error when the daemon has already closed.
+ */
+function writeQuietly(socket: Socket, frame: Uint8Array): Uint8Array | { gone: unknown } {
+  const fd = (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) return frame;
+  try {
+    return frame.subarray(writeSync(fd, frame));
+  } catch (err) {
+    const code = errnoCode(err);
+    return code === 'EPIPE' || code === 'ECONNRESET' ? { gone: err } : frame; // EAGAIN: the stream waits
+  }
+}
+
+/**
  * Write one frame over a fresh connection; resolves once the daemon acknowledged it, or closed
  * without writing anything (a daemon that does not acknowledge, as C's).
  */
@@ -155,7 +171,10 @@ export function writeFrame(frame: Uint8Array, socketPath: string, timeoutMs: num
       finish(replyOutcome(parseReply(Buffer.concat(received)), socketError, socketPath)),
     );
     socket.on('connect', () => {
-      socket.end(frame);
+      const rest = writeQuietly(socket, frame);
+      if (rest instanceof Uint8Array) socket.end(rest);
+      // The daemon closed first (telemd shed us: its answer is still readable; else not sent).
+      else socketError ??= rest.gone;
     });
   });
 }

@@ -93,8 +93,8 @@ export function readFrame(socket: net.Socket, options: ConnectionOptions): Promi
     socket.once('close', () => {
       if (!settled) complete();
     });
-    // Closed (or reset) while held during start-up, before these listeners existed: its events
-    // are gone, so settle now instead of waiting for the read deadline.
-    if (socket.destroyed) complete();
+    // Ended, closed or reset while held during start-up, before these listeners existed: those
+    // events are gone, so settle now instead of waiting for the read deadline (issue 14).
+    if (socket.destroyed || socket.readableEnded) complete();
   });
 }

@@ -172,7 +172,10 @@ export function writeFrame(frame: Uint8Array, socketPath: string, timeoutMs: num
     );
     socket.on('connect', () => {
       const rest = writeQuietly(socket, frame);
-      if (rest instanceof Uint8Array) socket.end(rest);
+      // No empty write through the stream: telemd may answer and close before it runs, and its
+      // EPIPE would destroy the socket with the answer unread. end() alone is a shutdown(2).
+      if (rest instanceof Uint8Array && rest.length > 0) socket.end(rest);
+      else if (rest instanceof Uint8Array) socket.end();
       // The daemon closed first (telemd shed us: its answer is still readable; else not sent).
       else socketError ??= rest.gone;
     });

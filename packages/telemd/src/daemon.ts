@@ -28,6 +28,10 @@ import { Channels, type Counters, createCounters, createMetrics, type PeerInfo, 
 import type { Pipeline, Refusal } from './pipeline.ts';
 import type { TelemRecord } from './record.ts';
 import { createDurablePipeline } from './spool/durable.ts';
+import { monotonicMs } from './clock.ts';
+
+/** A connection that has sent nothing for this long may be shed at the cap (intake/slots.ts). */
+const SHED_IDLE_AFTER_MS = 1000;
 
 export interface PipelineContext {
   readonly config: TelemetryConfig;
@@ -220,7 +224,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // The cap is enforced by `slots` (intake/slots.ts), which sheds idle connections first and
   // answers the refused ones; Node's maxConnections would close them unanswered at accept.
   server.maxConnections = Number.POSITIVE_INFINITY;
-  const slots = createConnectionSlots<net.Socket>(() => stage.config.intake_max_connections);
+  const slots = createConnectionSlots<net.Socket>({
+    max: () => stage.config.intake_max_connections,
+    idleMs: SHED_IDLE_AFTER_MS,
+  });
 
   const emitter = new EventEmitter<DaemonEvents>();
   const sockets = new Set<net.Socket>();
@@ -276,6 +283,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       readTimeoutMs: current.config.intake_read_timeout_ms,
       onFirstByte: () => slots.active(socket),
     });
+    // Read: the connection now only waits for its answer.
+    slots.release(socket);
     if (!result.ok) {
       // Shed while idle: already answered and counted as shed, not a rejected frame.
       if (wasShed.has(socket)) return { code: 'TELEM_SHED', detail: 'too many open connections' };
@@ -320,7 +329,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   function onConnection(socket: net.Socket): void {
     // listen.ts greeted it at accept (wire/ack.ts).
-    const { admitted, shed: idle } = slots.admit(socket);
+    const { admitted, shed: idle } = slots.admit(socket, monotonicMs());
     for (const s of idle) {
       wasShed.add(s);
       shed(s, 'idle');

@@ -313,7 +313,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     publish(Channels.accepted, { record, peer });
     emitter.emit('accepted', record);
     try {
-      return await stage.pipeline.accept(record);
+      return (await stage.pipeline.accept(record)) ?? undefined;
     } catch (error) {
       logger.log('err', 'internal error while keeping a record', { error: String(error) });
       return { code: 'TELEM_SPOOL_IO', detail: 'internal error' };

@@ -15,8 +15,12 @@ export interface Refusal {
 }
 
 export interface Pipeline {
-  /** undefined: kept (durable, delivered, or kept local as configured); else why not. */
-  accept(record: TelemRecord): Promise<Refusal | undefined>;
+  /**
+   * Nothing (undefined): kept (durable, delivered, or kept local as configured); else why not.
+   * `void` so that a pipeline that never refuses (a test double) is one too.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: void is "kept", see above
+  accept(record: TelemRecord): Promise<Refusal | void>;
   close(): Promise<void>;
   /** Optional: false while work is queued or spooled, which postpones the idle exit. */
   isIdle?(): boolean;

@@ -8,6 +8,7 @@
 import type net from 'node:net';
 import { type DecodedFrame, FrameDecoder } from '@telemetrics/libtelemetry/wire';
 import { TelemdErrorCodes } from '../errors.ts';
+import { markGone } from './reply.ts';
 
 export type ConnectionResult =
   | { readonly ok: true; readonly frame: DecodedFrame; readonly bytes: number }
@@ -80,6 +81,7 @@ export function readFrame(socket: net.Socket, options: ConnectionOptions): Promi
     socket.once('end', complete);
     socket.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code !== undefined && PEER_CLOSED.has(error.code)) {
+        markGone(socket); // it will not read an answer
         complete();
         return;
       }

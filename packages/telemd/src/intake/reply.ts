@@ -12,14 +12,29 @@ import fs from 'node:fs';
 import type net from 'node:net';
 import { type AckAnswer, encodeAnswer, encodeGreeting } from '@telemetrics/libtelemetry/wire';
 
+// Peers a write found gone: their answer is not written (a C probe does not read it).
+const gone = new WeakSet<net.Socket>();
+
 function writeQuietly(socket: net.Socket, bytes: Uint8Array): void {
   const fd = (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
-  if (typeof fd !== 'number' || fd < 0) return;
+  if (typeof fd !== 'number' || fd < 0 || gone.has(socket)) return;
+  // A C probe that closed first makes every write throw EPIPE, and the stack of each Error was
+  // 7 % of telemd's CPU in a C-sender burst: nobody sees these errors, so they get no stack.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     fs.writeSync(fd, bytes);
   } catch {
     // EPIPE/ECONNRESET: the probe closed (C probes never read); nothing to tell it.
+    gone.add(socket);
+  } finally {
+    Error.stackTraceLimit = limit;
   }
+}
+
+/** The probe is known to have closed (its read ended in a reset): do not answer it. */
+export function markGone(socket: net.Socket): void {
+  gone.add(socket);
 }
 
 /**

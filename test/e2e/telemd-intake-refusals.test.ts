@@ -223,7 +223,7 @@ test('a C-style probe (write and close, never read) is still served, 1500 times 
   const exe = path.join(telemd.dir, 'c-probe');
   fs.writeFileSync(src, C_PROBE);
   try {
-    execFileSync('cc', ['-O2', '-o', exe, src], { stdio: 'pipe' });
+    execFileSync('gcc', ['-O2', '-o', exe, src], { stdio: 'pipe' });
   } catch (error) {
     if (process.env.CI === 'true') throw error;
     t.skip(`no C compiler: ${(error as Error).message}`);

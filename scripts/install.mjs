@@ -368,7 +368,13 @@ function install(destdir, dirs, node) {
     // A nested node_modules is not copied wholesale: the dependencies in it
     // that the closure needs are in the list on their own (bundled ones too,
     // as they resolve there).
-    copyTree(m, depDir, path.join(dirs.pkglibdir, path.relative(REPO, depDir)), shipsFromDependency, 'node_modules');
+    copyTree(
+      m,
+      depDir,
+      path.join(dirs.pkglibdir, path.relative(REPO, depDir)),
+      shipsFromDependency,
+      'node_modules',
+    );
   }
 
   for (const p of packages) {

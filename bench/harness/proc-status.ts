@@ -26,6 +26,28 @@ export function readMemory(pid: number): MemoryStatus | null {
   return { rssMiB: rss / 1024, peakMiB: hwm / 1024 };
 }
 
+/** Where a process's resident memory is, MiB: anonymous (heaps, buffers, malloc), file-backed
+ * (the node binary's and libraries' pages it touched), and its thread count. */
+export interface MemoryBreakdown {
+  readonly anonMiB: number;
+  readonly fileMiB: number;
+  readonly threads: number;
+}
+
+export function readMemoryBreakdown(pid: number): MemoryBreakdown | null {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return null;
+  }
+  const anon = kib(status, 'RssAnon');
+  const file = kib(status, 'RssFile');
+  const threads = /^Threads:\s+(\d+)$/m.exec(status)?.[1];
+  if (anon === null || file === null || threads === undefined) return null;
+  return { anonMiB: anon / 1024, fileMiB: file / 1024, threads: Number(threads) };
+}
+
 /**
  * CPU time the process has used so far, all threads (V8's compiler and GC helpers included), in ms,
  * from /proc/<pid>/task/<tid>/schedstat (ns on the CPU). Unlike wall time it barely moves with the

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readMemory, type MemoryStatus } from './proc-status.ts';
+import { type MemoryBreakdown, readMemory, readMemoryBreakdown, type MemoryStatus } from './proc-status.ts';
 import { type Accepted, waitAccepting } from './socket-wait.ts';
 import { benchConfigText } from './telemd-config.ts';
 
@@ -172,6 +172,10 @@ export class Telemd {
 
   memory(): MemoryStatus | null {
     return readMemory(this.pid);
+  }
+
+  memoryBreakdown(): MemoryBreakdown | null {
+    return readMemoryBreakdown(this.pid);
   }
 
   /** SIGTERM, then SIGKILL after graceMs. Idempotent. */

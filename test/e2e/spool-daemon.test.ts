@@ -34,6 +34,7 @@ function frame(n: number): { eventId: string; bytes: Buffer } {
 
 async function send(socketPath: string, bytes: Buffer): Promise<void> {
   const s = net.connect(socketPath);
+  s.resume(); // telemd's acknowledgement (docs/intake.md), read and ignored: else no 'close'
   await once(s, 'connect');
   s.end(bytes);
   await once(s, 'close');

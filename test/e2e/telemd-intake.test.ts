@@ -227,6 +227,9 @@ test('a client that never sends times out; others are served meanwhile', async (
   silent.on('error', () => {});
   const partial = net.connect(d.socketPath);
   partial.on('error', () => {});
+  // Read the greeting and answer, so that the daemon's close is seen.
+  silent.resume();
+  partial.resume();
   partial.write(frameWith({ event_id: eventId() }).subarray(0, 50));
   for (let i = 0; i < 5; i++) await sendFrame(d.socketPath, frameWith({ event_id: eventId() }));
   await d.nextAccepted(5);

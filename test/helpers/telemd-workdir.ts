@@ -68,6 +68,7 @@ export function makeTelemdWorkdir(
 export function sendFrame(socketPath: string, frame: Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => {
     const c = net.connect(socketPath, () => c.end(frame));
+    c.resume(); // telemd's acknowledgement is read and ignored, as a C probe ignores it
     c.on('error', reject);
     c.on('close', () => resolve());
   });

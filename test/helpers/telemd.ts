@@ -120,6 +120,9 @@ export async function sendFrame(
   const chunks = data instanceof Uint8Array ? [data] : data;
   const socket = net.connect(socketPath);
   socket.on('error', () => {}); // the daemon may close first (e.g. an oversize frame); like C's EPIPE
+  // telemd's greeting and answer (wire/ack.ts) are read and ignored, as a C probe ignores them;
+  // unread, they would hold off the 'close' awaited below.
+  socket.resume();
   await once(socket, 'connect');
   for (let i = 0; i < chunks.length; i++) {
     if (i > 0 && options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));

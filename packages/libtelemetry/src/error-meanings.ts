@@ -21,6 +21,19 @@ export const ERROR_MEANINGS: Readonly<Record<ErrorCode, string>> = {
   TELEM_CONNECTION_CLOSED: 'the daemon closed the connection before reading the record',
   TELEM_SEND_TIMEOUT: 'the daemon did not take the record within `timeoutMs`',
   TELEM_SEND_FAILED: 'any other socket error (`err.syscallCode` has the errno name)',
+  TELEM_SPOOL_FULL:
+    'telemd refused the record: `spool_max_size` reached and it could not be delivered at once (docs/intake.md)',
+  TELEM_DISK_FULL: "telemd refused the record: the spool's file system is full (`ENOSPC`, `EDQUOT`)",
+  TELEM_SPOOL_IO: 'telemd refused the record: another write or fsync failure, or telemd is stopping',
+  TELEM_RATE_LIMITED:
+    'telemd refused the record: `rate_limit_strategy=drop` and a record or byte limit is reached',
+  TELEM_SHED: 'telemd shed the connection: too many open connections',
+  TELEM_INVALID_FRAME:
+    'telemd refused the frame as malformed or its headers as invalid (the detail says which)',
+  TELEM_REFUSED:
+    'telemd refused with a code this SDK does not know (a newer daemon); the code is in the message',
+  TELEM_NOT_ACKNOWLEDGED:
+    "telemd greeted but closed without an answer (it died or gave up): the record's fate is unknown, it was not sent",
   TELEM_HOST_FACTS: '`/proc/cpuinfo` under `host_root` cannot be read (C: `tm_create_record` returns -1)',
   TELEM_FRAME_TOO_SHORT:
     'fewer than the 4 bytes of the size prefix arrived (frame codes are returned by `decodeFrame`, never thrown)',

@@ -17,6 +17,17 @@ export const ErrorCodes = {
   TELEM_CONNECTION_CLOSED: 'TELEM_CONNECTION_CLOSED',
   TELEM_SEND_TIMEOUT: 'TELEM_SEND_TIMEOUT',
   TELEM_SEND_FAILED: 'TELEM_SEND_FAILED',
+  // The daemon's answer (wire/ack.ts): it refused the record, with the reason.
+  TELEM_SPOOL_FULL: 'TELEM_SPOOL_FULL',
+  TELEM_DISK_FULL: 'TELEM_DISK_FULL',
+  TELEM_SPOOL_IO: 'TELEM_SPOOL_IO',
+  TELEM_RATE_LIMITED: 'TELEM_RATE_LIMITED',
+  TELEM_SHED: 'TELEM_SHED',
+  TELEM_INVALID_FRAME: 'TELEM_INVALID_FRAME',
+  /** A refusal code this SDK does not know (a newer daemon); the daemon's code is in the message. */
+  TELEM_REFUSED: 'TELEM_REFUSED',
+  /** telemd greeted but closed without an answer: the record's fate is unknown (not sent). */
+  TELEM_NOT_ACKNOWLEDGED: 'TELEM_NOT_ACKNOWLEDGED',
   TELEM_HOST_FACTS: 'TELEM_HOST_FACTS',
   // Frame decoding (untrusted bytes: returned as values, not thrown).
   TELEM_FRAME_TOO_SHORT: 'TELEM_FRAME_TOO_SHORT',

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -136,4 +138,73 @@ test('a socket path too long for sun_path: TELEM_SEND_FAILED with the errno (C t
       return true;
     },
   );
+});
+
+/** A daemon that greets as telemd does (wire/ack.ts) and then does `then` with each connection. */
+async function greetingDaemon(then: (socket: Socket, frame: Buffer) => void, readFirst = true) {
+  const path = join(dir, `g${sockets++}`);
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    socket.on('error', () => {});
+    socket.write('TELEMD/1\n');
+    if (!readFirst) {
+      then(socket, Buffer.alloc(0));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('end', () => then(socket, Buffer.concat(chunks)));
+  });
+  server.listen(path);
+  await once(server, 'listening');
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      server.close();
+    },
+  };
+}
+
+test('the C daemon (reads, closes, writes nothing) is success, as before', async () => {
+  await using srv = await listen();
+  await sendRecord(record, { socketPath: srv.path, optInFile: optIn });
+  assert.deepEqual(await srv.connections[0]!, encodeFrame(record));
+});
+
+test('telemd answers OK: success', async () => {
+  await using srv = await greetingDaemon((s) => s.end('OK\n'));
+  await sendRecord(record, { socketPath: srv.path, optInFile: optIn });
+});
+
+test('telemd greeted, read the frame and closed without an answer: TELEM_NOT_ACKNOWLEDGED', async () => {
+  await using srv = await greetingDaemon((s) => s.destroy());
+  await rejectsCode(sendRecord(record, { socketPath: srv.path, optInFile: optIn }), 'TELEM_NOT_ACKNOWLEDGED');
+});
+
+test('telemd greeted and died before reading (unread frame, a reset): TELEM_NOT_ACKNOWLEDGED', async () => {
+  await using srv = await greetingDaemon((s) => setImmediate(() => s.destroy()), false);
+  await rejectsCode(sendRecord(record, { socketPath: srv.path, optInFile: optIn }), 'TELEM_NOT_ACKNOWLEDGED');
+});
+
+test('each refusal code reaches the caller; an unknown one is TELEM_REFUSED', async () => {
+  for (const code of [
+    'TELEM_SPOOL_FULL',
+    'TELEM_DISK_FULL',
+    'TELEM_SPOOL_IO',
+    'TELEM_RATE_LIMITED',
+    'TELEM_SHED',
+    'TELEM_INVALID_FRAME',
+  ]) {
+    await using srv = await greetingDaemon((s) => s.end(`NO ${code} some detail\n`));
+    await rejectsCode(sendRecord(record, { socketPath: srv.path, optInFile: optIn }), code);
+  }
+  await using srv = await greetingDaemon((s) => s.end('NO TELEM_SOMETHING_NEW later\n'));
+  await rejectsCode(sendRecord(record, { socketPath: srv.path, optInFile: optIn }), 'TELEM_REFUSED');
+});
+
+test('an answer followed by a reset (our FIN unread) is still the answer', async () => {
+  await using srv = await greetingDaemon((s) => {
+    s.write('NO TELEM_SHED too many\n');
+    s.destroy();
+  }, false);
+  await rejectsCode(sendRecord(record, { socketPath: srv.path, optInFile: optIn }), 'TELEM_SHED');
 });

@@ -1,15 +1,19 @@
-// Send one record to the daemon: one frame per connection, write, end, wait
-// for the daemon to close (spec c-client.md 2.1, 4). The daemon never
-// replies, so success means "the daemon read the frame and hung up"; waiting
-// for the close also turns "daemon closed without reading everything" into
-// an error instead of C's silent loss. Node ignores SIGPIPE, so an early close
-// is an EPIPE/ECONNRESET error here, not a killed probe (BUG-40).
-import { statSync } from 'node:fs';
-import { createConnection } from 'node:net';
+// Send one record to the daemon: one frame per connection, write, end, then
+// read the daemon's answer until it closes (spec c-client.md 2.1, 4;
+// docs/intake.md). telemd greets at accept and answers once the record is
+// durable or refused (wire/ack.ts): the promise resolves only on "OK" and
+// rejects with the daemon's refusal code otherwise. A daemon that writes
+// nothing (the C telemprobd) is served as before: its plain close is success.
+// A greeting without an answer is TELEM_NOT_ACKNOWLEDGED, never success.
+// Node ignores SIGPIPE, so an early close is an EPIPE/ECONNRESET error here,
+// not a killed probe (BUG-40).
+import { statSync, writeSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { type ErrorCode, ErrorCodes, SendError, TelemetryError } from './errors.ts';
 import { isOptedIn } from './opt-in.ts';
 import type { TelemetryRecord } from './record.ts';
+import { MAX_REPLY_BYTES, parseReply, type Reply } from './wire/ack.ts';
 import { encodeFrame } from './wire/frame.ts';
 
 export const DEFAULT_SEND_TIMEOUT_MS = 5000;
@@ -73,10 +77,69 @@ function sendErrorFor(err: unknown, socketPath: string): SendError {
   return new SendError(code, `${socketPath}: ${what} (${reason})`, sys, { cause: err });
 }
 
-/** Write one frame over a fresh connection; resolves once the daemon has closed it. */
+const REFUSALS: Readonly<Record<string, ErrorCode>> = {
+  TELEM_SPOOL_FULL: ErrorCodes.TELEM_SPOOL_FULL,
+  TELEM_DISK_FULL: ErrorCodes.TELEM_DISK_FULL,
+  TELEM_SPOOL_IO: ErrorCodes.TELEM_SPOOL_IO,
+  TELEM_RATE_LIMITED: ErrorCodes.TELEM_RATE_LIMITED,
+  TELEM_SHED: ErrorCodes.TELEM_SHED,
+  TELEM_INVALID_FRAME: ErrorCodes.TELEM_INVALID_FRAME,
+};
+
+/**
+ * What the connection's end means, from what the daemon wrote and the socket error (if any).
+ * undefined = success. An answer wins over a reset: telemd may close with our FIN unread.
+ */
+export function replyOutcome(reply: Reply, socketError: unknown, socketPath: string): SendError | undefined {
+  if (reply.kind === 'answered') {
+    const { answer } = reply;
+    if (answer.ok) return undefined;
+    const code = REFUSALS[answer.code] ?? ErrorCodes.TELEM_REFUSED;
+    return new SendError(
+      code,
+      `${socketPath}: the daemon refused the record: ${answer.code} ${answer.detail}`,
+    );
+  }
+  if (reply.kind === 'garbled') {
+    return new SendError(ErrorCodes.TELEM_SEND_FAILED, `${socketPath}: ${reply.detail}`);
+  }
+  if (reply.kind === 'unacknowledged') {
+    return new SendError(
+      ErrorCodes.TELEM_NOT_ACKNOWLEDGED,
+      `${socketPath}: the daemon closed the connection without acknowledging the record (its fate is unknown)`,
+      errnoCode(socketError),
+      socketError === undefined ? undefined : { cause: socketError },
+    );
+  }
+  return socketError === undefined ? undefined : sendErrorFor(socketError, socketPath);
+}
+
+/**
+ * The frame with one write(2) on the descriptor. Through the stream, an EPIPE (the daemon shed
+ * us and closed) would destroy the socket with the daemon's answer unread. Returns what is left
+ * to write (the stream writes it), or the error when the daemon has already closed.
+ */
+function writeQuietly(socket: Socket, frame: Uint8Array): Uint8Array | { gone: unknown } {
+  const fd = (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) return frame;
+  try {
+    return frame.subarray(writeSync(fd, frame));
+  } catch (err) {
+    const code = errnoCode(err);
+    return code === 'EPIPE' || code === 'ECONNRESET' ? { gone: err } : frame; // EAGAIN: the stream waits
+  }
+}
+
+/**
+ * Write one frame over a fresh connection; resolves once the daemon acknowledged it, or closed
+ * without writing anything (a daemon that does not acknowledge, as C's).
+ */
 export function writeFrame(frame: Uint8Array, socketPath: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let settled = false;
+    const received: Buffer[] = [];
+    let receivedBytes = 0;
+    let socketError: unknown;
     const socket = createConnection({ path: socketPath });
     const finish = (err?: SendError): void => {
       if (settled) return;
@@ -94,12 +157,27 @@ export function writeFrame(frame: Uint8Array, socketPath: string, timeoutMs: num
         ),
       );
     }, timeoutMs);
-    socket.on('error', (err) => finish(sendErrorFor(err, socketPath)));
-    // The daemon never writes; anything it sends is ignored.
-    socket.on('data', () => {});
-    socket.on('close', () => finish());
+    // An error is always followed by 'close', which decides from what the daemon wrote: an
+    // answer and then a reset is still the answer; ENOENT/ECONNREFUSED come with nothing read.
+    socket.on('error', (err) => {
+      socketError ??= err;
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (receivedBytes >= MAX_REPLY_BYTES) return;
+      received.push(chunk);
+      receivedBytes += chunk.length;
+    });
+    socket.on('close', () =>
+      finish(replyOutcome(parseReply(Buffer.concat(received)), socketError, socketPath)),
+    );
     socket.on('connect', () => {
-      socket.end(frame);
+      const rest = writeQuietly(socket, frame);
+      // No empty write through the stream: telemd may answer and close before it runs, and its
+      // EPIPE would destroy the socket with the answer unread. end() alone is a shutdown(2).
+      if (rest instanceof Uint8Array && rest.length > 0) socket.end(rest);
+      else if (rest instanceof Uint8Array) socket.end();
+      // The daemon closed first (telemd shed us: its answer is still readable; else not sent).
+      else socketError ??= rest.gone;
     });
   });
 }
@@ -109,7 +187,10 @@ export function writeFrame(frame: Uint8Array, socketPath: string, timeoutMs: num
  * connecting), else send the frame. Errors are SendError/TelemetryError with
  * the codes TELEM_NOT_OPTED_IN, TELEM_INVALID_CONFIG_PATH,
  * TELEM_SOCKET_NOT_FOUND, TELEM_CONNECTION_REFUSED, TELEM_CONNECTION_CLOSED,
- * TELEM_SEND_TIMEOUT, TELEM_SEND_FAILED.
+ * TELEM_SEND_TIMEOUT, TELEM_SEND_FAILED; and the daemon's refusals
+ * TELEM_SPOOL_FULL, TELEM_DISK_FULL, TELEM_SPOOL_IO, TELEM_RATE_LIMITED,
+ * TELEM_SHED, TELEM_INVALID_FRAME, TELEM_REFUSED; TELEM_NOT_ACKNOWLEDGED when
+ * the daemon greeted and closed without an answer.
  */
 export async function sendRecord(record: TelemetryRecord, options: SendOptions): Promise<void> {
   if (!(await isOptedIn(options.optInFile))) {

@@ -24,6 +24,7 @@ test('a start that fails after listening closes the held connections unread, say
 
   const client = net.createConnection(config.socket_path);
   client.on('error', () => {}); // a reset is what an unread close looks like to the client
+  client.resume(); // the greeting (docs/intake.md) is read, so that the close is seen
   const clientClosed = new Promise<void>((resolve) => client.once('close', () => resolve()));
   await new Promise<void>((resolve) => client.write('a frame nobody will read', () => resolve()));
   const deadline = Date.now() + 10_000;

@@ -14,6 +14,9 @@ import type { Sink } from './deliver/sink.ts';
 import { readDaemonHostFacts } from './enrich/host-facts.ts';
 import { createMachineIdSource, type MachineIdSource } from './enrich/machine-id.ts';
 import { readFrame } from './intake/connection.ts';
+import { answer } from './intake/reply.ts';
+import { createLogBudget } from './intake/log-budget.ts';
+import { createConnectionSlots } from './intake/slots.ts';
 import { checkSocketPath, type Listener, openListener } from './intake/listen.ts';
 import { type HostFacts, validateFrame } from './intake/validate.ts';
 import {
@@ -24,11 +27,14 @@ import {
   type RecordFateJournal,
 } from './journal/journal-hook.ts';
 import { Channels, type Counters, createCounters, createMetrics, type PeerInfo, publish } from './metrics.ts';
-import type { Pipeline } from './pipeline.ts';
+import type { Pipeline, Refusal } from './pipeline.ts';
 import { startCrashDirDrain } from './crash-dir/drain-crash-dir.ts';
 import type { TelemRecord } from './record.ts';
 import { createDurablePipeline } from './spool/durable.ts';
 import { monotonicMs } from './clock.ts';
+
+/** A connection that has sent nothing for this long may be shed at the cap (intake/slots.ts). */
+const SHED_IDLE_AFTER_MS = 1000;
 
 export interface PipelineContext {
   readonly config: TelemetryConfig;
@@ -221,7 +227,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     throw error;
   }
   const { server, bound } = listener;
-  server.maxConnections = stage.config.intake_max_connections;
+  // The cap is enforced by `slots` (intake/slots.ts), which sheds idle connections first and
+  // answers the refused ones; Node's maxConnections would close them unanswered at accept.
+  server.maxConnections = Number.POSITIVE_INFINITY;
+  const slots = createConnectionSlots<net.Socket>({
+    max: () => stage.config.intake_max_connections,
+    idleMs: SHED_IDLE_AFTER_MS,
+  });
 
   const emitter = new EventEmitter<DaemonEvents>();
   const sockets = new Set<net.Socket>();
@@ -230,56 +242,76 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let connectionSeq = 0;
   let closing: Promise<void> | undefined;
 
-  // Shedding is logged at most once a second with a count, so a flood cannot flood the log.
-  let shedPending = 0;
-  let shedLoggedAt = -Infinity;
-  server.on('drop', () => {
-    counters.shed++;
-    shedPending++;
-    publish(Channels.shed, { open: sockets.size });
-    const t = monotonicMs();
-    if (t - shedLoggedAt >= 1000) {
-      logger.log('warning', 'too many open connections; closed new ones at accept', {
-        code: 'TELEMD_SHED',
-        shed: shedPending,
-        max_connections: server.maxConnections,
-      });
-      shedPending = 0;
-      shedLoggedAt = t;
-    }
+  // Client-triggered warnings are logged at most once a second, the rest counted (log-budget.ts).
+  const shedLog = createLogBudget({
+    logger,
+    level: 'warning',
+    message: 'too many open connections; closed idle ones (or the new one)',
+    intervalMs: 1000,
+    countField: 'shed',
   });
+  const rejectLog = createLogBudget({
+    logger,
+    level: 'warning',
+    message: 'frame rejected',
+    intervalMs: 1000,
+    countField: 'rejected',
+  });
+
+  const wasShed = new WeakSet<net.Socket>();
+  function shed(socket: net.Socket, which: 'idle' | 'new'): void {
+    counters.shed++;
+    publish(Channels.shed, { open: slots.open });
+    shedLog.note(which, {
+      code: 'TELEMD_SHED',
+      which,
+      max_connections: stage.config.intake_max_connections,
+    });
+    answer(socket, { ok: false, code: 'TELEM_SHED', detail: 'too many open connections' });
+  }
 
   function reject(peer: PeerInfo, code: string, detail: string, bytes: number): void {
     counters.rejected++;
     counters.rejectedByCode.set(code, (counters.rejectedByCode.get(code) ?? 0) + 1);
-    // Connect-and-close (e.g. a liveness check) is not a hostile frame: keep it quiet.
-    const level = code === 'TELEMD_EMPTY_CONNECTION' ? 'info' : 'warning';
     // Node has no SO_PEERCRED: the peer's uid/pid cannot be logged, only the connection number.
-    logger.log(level, 'frame rejected', { code, detail, bytes, conn: peer.connection });
+    const fields = { code, detail, bytes, conn: peer.connection };
+    // Connect-and-close (e.g. a liveness check) is not a hostile frame: keep it quiet.
+    if (code === 'TELEMD_EMPTY_CONNECTION') logger.log('info', 'frame rejected', fields);
+    else rejectLog.note(code, fields);
     publish(Channels.rejected, { code, detail, bytes, peer });
     emitter.emit('rejected', { code, detail, bytes });
   }
 
-  async function handle(socket: net.Socket): Promise<void> {
-    const peer: PeerInfo = { connection: ++connectionSeq };
+  /** Read one frame from a probe's socket; its fate as the probe is told it: undefined = kept. */
+  async function readAndAdmit(socket: net.Socket, peer: PeerInfo): Promise<Refusal | undefined> {
     const current = stage;
-    const result = await readFrame(socket, { readTimeoutMs: current.config.intake_read_timeout_ms });
+    const result = await readFrame(socket, {
+      readTimeoutMs: current.config.intake_read_timeout_ms,
+      onFirstByte: () => slots.active(socket),
+    });
+    // Read: the connection now only waits for its answer.
+    slots.release(socket);
     if (!result.ok) {
+      // Shed while idle: already answered and counted as shed, not a rejected frame.
+      if (wasShed.has(socket)) return { code: 'TELEM_SHED', detail: 'too many open connections' };
       reject(peer, result.code, result.detail, result.bytes);
-      return;
+      return { code: 'TELEM_INVALID_FRAME', detail: `${result.code}: ${result.detail}` };
     }
-    await admit(result.frame, peer, result.bytes);
+    return admit(result.frame, peer, result.bytes);
   }
 
-  /** Validate, enrich and hand to the pipeline a frame from the socket or the crash directory. */
-  async function admit(frame: DecodedFrame, peer: PeerInfo, bytes: number): Promise<boolean> {
+  /**
+   * Validate, enrich and hand to the pipeline a frame from the socket or the crash directory;
+   * undefined once it is kept, else why not.
+   */
+  async function admit(frame: DecodedFrame, peer: PeerInfo, bytes: number): Promise<Refusal | undefined> {
     const valid = validateFrame(frame, {
       machineId: stage.machineId.current(),
       hostFacts: stage.hostFacts,
     });
     if (!valid.ok) {
       reject(peer, valid.code, valid.detail, bytes);
-      return false;
+      return { code: 'TELEM_INVALID_FRAME', detail: `${valid.code}: ${valid.detail}` };
     }
     const { record } = valid;
     counters.accepted++;
@@ -294,11 +326,32 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     });
     publish(Channels.accepted, { record, peer });
     emitter.emit('accepted', record);
-    await stage.pipeline.accept(record);
-    return true;
+    try {
+      return (await stage.pipeline.accept(record)) ?? undefined;
+    } catch (error) {
+      logger.log('err', 'internal error while keeping a record', { error: String(error) });
+      return { code: 'TELEM_SPOOL_IO', detail: 'internal error' };
+    }
+  }
+
+  async function handle(socket: net.Socket): Promise<void> {
+    const peer: PeerInfo = { connection: ++connectionSeq };
+    const refusal = await readAndAdmit(socket, peer);
+    // Only now is the probe told: after the record is durable (or delivered), or why not.
+    answer(socket, refusal ? { ok: false, ...refusal } : { ok: true });
   }
 
   function onConnection(socket: net.Socket): void {
+    // listen.ts greeted it at accept (wire/ack.ts).
+    const { admitted, shed: idle } = slots.admit(socket, monotonicMs());
+    for (const s of idle) {
+      wasShed.add(s);
+      shed(s, 'idle');
+    }
+    if (!admitted) {
+      shed(socket, 'new');
+      return;
+    }
     counters.connections++;
     sockets.add(socket);
     touch();
@@ -307,6 +360,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         logger.log('err', 'internal error while handling a connection', { error: String(error) });
       })
       .finally(() => {
+        slots.release(socket);
+        socket.destroy();
         sockets.delete(socket);
         inFlight.delete(work);
         touch();
@@ -362,7 +417,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       throw error;
     }
     stage = next;
-    server.maxConnections = config.intake_max_connections;
     // The old pipeline finishes what it already accepted; new records use the new one.
     const r = retire(old, next)
       .catch((error: unknown) =>
@@ -410,6 +464,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         for (const s of sockets) s.destroy();
       }
       await stopped;
+      shedLog.flush();
+      rejectLog.flush();
       await bound.cleanup();
     })();
     return closing;

@@ -1,12 +1,25 @@
 // The seam between intake and durability. telemd hands every accepted record
 // to a Pipeline; accept() resolves once the pipeline has done what it promises.
 // The one implementation is the durable spool pipeline (spool/durable.ts): the
-// record is on disk when accept() resolves. Tests may pass a stub (daemon.ts
+// record is on disk when accept() resolves, to undefined when it is kept or to the
+// Refusal the probe is told. Tests may pass a stub (daemon.ts
 // DaemonOptions.createPipeline) where only one of its answers matters.
+import type { RefusalCode } from '@telemetrics/libtelemetry/wire';
 import type { TelemRecord } from './record.ts';
 
+/** Why a record was not kept: the probe's SDK rejects with `code` (wire/ack.ts). */
+export interface Refusal {
+  readonly code: RefusalCode;
+  readonly detail: string;
+}
+
 export interface Pipeline {
-  accept(record: TelemRecord): Promise<void>;
+  /**
+   * Nothing (undefined): kept (durable, delivered, or kept local as configured); else why not.
+   * `void` so that a pipeline that never refuses (a test double) is one too.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: void is "kept", see above
+  accept(record: TelemRecord): Promise<Refusal | void>;
   close(): Promise<void>;
   /** Optional: false while work is queued or spooled, which postpones the idle exit. */
   isIdle?(): boolean;

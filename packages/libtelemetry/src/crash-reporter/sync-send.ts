@@ -6,21 +6,35 @@
 // file path has to be found from a bundle. node:worker_threads is taken then
 // too (process.getBuiltinModule, synchronous): importing it costs every
 // program ~2 ms and ~3 MiB at start-up (bench h.crash-reporter).
+import { ACK_GREETING } from '../wire/ack.ts';
 
-export type SyncSendResult = 'sent' | 'no-socket' | 'refused' | 'failed' | 'timeout';
+// The verdict follows the acknowledgement protocol (wire/ack.ts, docs/intake.md): telemd greets
+// with TELEMD/1 at accept and answers OK or NO <CODE> once the record is durable or refused; a
+// daemon that writes nothing (C's telemprobd) and closes has taken the frame as before. A greeting
+// without an answer, or a refusal, is not "sent": the caller keeps the report in crash_dir.
+export type SyncSendResult = 'sent' | 'no-socket' | 'refused' | 'failed' | 'timeout' | 'declined';
 
-const RESULTS: readonly SyncSendResult[] = ['timeout', 'sent', 'no-socket', 'refused', 'failed'];
+const RESULTS: readonly SyncSendResult[] = ['timeout', 'sent', 'no-socket', 'refused', 'failed', 'declined'];
 
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const net = require('node:net');
 const flag = new Int32Array(workerData.state);
 const done = (v) => { if (Atomics.load(flag, 0) === 0) { Atomics.store(flag, 0, v); Atomics.notify(flag, 0); } };
+const chunks = [];
+let errorCode;
 const socket = net.createConnection({ path: workerData.path });
 socket.on('connect', () => socket.end(Buffer.from(workerData.frame)));
-socket.on('data', () => {});
-socket.on('error', (e) => done(e.code === 'ENOENT' ? 2 : e.code === 'ECONNREFUSED' ? 3 : 4));
-socket.on('close', (hadError) => { if (!hadError) done(1); });
+socket.on('data', (d) => chunks.push(d));
+socket.on('error', (e) => { errorCode = e.code; });
+socket.on('close', () => {
+  const reply = Buffer.concat(chunks).toString('latin1');
+  if (reply.startsWith(${JSON.stringify(ACK_GREETING)} + 'OK\\n')) return done(1);
+  if (reply.startsWith(${JSON.stringify(ACK_GREETING)} + 'NO ')) return done(5);
+  if (reply.length > 0) return done(4);
+  if (errorCode === undefined) return done(1);
+  done(errorCode === 'ENOENT' ? 2 : errorCode === 'ECONNREFUSED' ? 3 : 4);
+});
 `;
 
 /** Blocks the calling thread for at most `timeoutMs` (plus the worker's start, a few ms). */

@@ -27,8 +27,11 @@ import { type DecodedFrame, decodeFrame, MAX_FRAME_BYTES } from '@telemetrics/li
 
 export interface CrashDirDrainOptions {
   readonly dir: string;
-  /** Hand one frame to the daemon; true once it is kept (as a socket frame would be), false if rejected. */
-  readonly admit: (frame: DecodedFrame, bytes: number) => Promise<boolean>;
+  /**
+   * Hand one frame to the daemon, as a socket frame: undefined once it is kept, else the refusal
+   * a probe would be told (TELEM_INVALID_FRAME for a record telemd will never take).
+   */
+  readonly admit: (frame: DecodedFrame, bytes: number) => Promise<{ readonly code: string } | undefined>;
   readonly logger: Logger;
 }
 
@@ -40,7 +43,7 @@ export interface CrashDirDrain {
   close(): Promise<void>;
 }
 
-type FileFate = 'admitted' | 'bad' | 'gone';
+type FileFate = 'admitted' | 'bad' | 'gone' | 'later';
 
 async function readSmallRegularFile(path: string): Promise<Buffer | 'not-regular' | 'gone'> {
   let fd: number;
@@ -79,7 +82,16 @@ export function startCrashDirDrain(options: CrashDirDrainOptions): CrashDirDrain
       return setAside(name, `not a regular file of at most ${MAX_FRAME_BYTES} bytes`);
     const decoded = decodeFrame(bytes);
     if (!decoded.ok) return setAside(name, `${decoded.code}: ${decoded.detail}`);
-    if (!(await admit(decoded.value, bytes.length))) return setAside(name, 'telemd rejected the record');
+    const refusal = await admit(decoded.value, bytes.length);
+    if (refusal?.code === 'TELEM_INVALID_FRAME') return setAside(name, 'telemd rejected the record');
+    if (refusal) {
+      // Spool full, disk full, rate-limited: the report waits here for a later pass.
+      logger.log('notice', 'crash report kept in the crash directory for now', {
+        file: path,
+        reason: refusal.code,
+      });
+      return 'later';
+    }
     await unlink(path).catch(() => {});
     return 'admitted';
   }

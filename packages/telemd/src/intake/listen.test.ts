@@ -121,6 +121,8 @@ test('openListener holds connections made before serve(), then serves them with 
     listener.serve((socket) => {
       socket.setEncoding('utf8');
       socket.once('data', (text: string) => {
+        // The server half-opens (allowHalfOpen): whoever serves a socket closes it.
+        socket.destroy();
         served.push(text);
         if (served.length === 3) resolve();
       });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import { TelemdError, TelemdErrorCodes } from '../errors.ts';
 import { openInheritedSocketToAll } from './socket-mode.ts';
+import { greet } from './reply.ts';
 
 /** First fd passed by systemd (SD_LISTEN_FDS_START). */
 export const SD_LISTEN_FDS_START = 3;
@@ -201,8 +202,14 @@ export async function openListener(options: {
   readonly maxConnections: number;
   readonly logger: Logger;
 }): Promise<Listener> {
-  const server = net.createServer({ allowHalfOpen: false, pauseOnConnect: false });
+  // allowHalfOpen: a probe on our SDK half-closes after its frame and waits for the answer;
+  // Node would otherwise shut our side down at its EOF, before the record is durable. Every
+  // connection is destroyed by the daemon once answered (or by abandon()).
+  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
   server.maxConnections = options.maxConnections;
+  // At accept, before the first read, also while starting (wire/ack.ts): registered first, so
+  // it runs before the connection is held or served.
+  server.on('connection', greet);
   const held: net.Socket[] = [];
   const hold = (socket: net.Socket): void => {
     held.push(socket);

@@ -225,7 +225,7 @@ export interface JournalSinkLike<R extends JournalHookRecord, O extends { readon
   close(): Promise<void>;
 }
 export interface JournalPipelineLike<R extends JournalHookRecord> {
-  accept(record: R): Promise<void>;
+  accept(record: R): Promise<unknown>;
   close(): Promise<void>;
 }
 

@@ -97,15 +97,22 @@ export function createDurablePipeline(context: DurablePipelineContext): DurableP
   });
   const ready = (async () => {
     let tempsRemoved: number;
+    let tempsRecovered: number;
     try {
-      ({ tempsRemoved } = await store.open());
+      ({ tempsRemoved, tempsRecovered } = await store.open());
       // open() created and listed it; records also need write and search access.
       checkSpoolAccess(config.spool_dir);
     } catch (error) {
       throw spoolDirError(config.spool_dir, error as NodeJS.ErrnoException);
     }
+    if (tempsRecovered > 0) {
+      logger.log('notice', 'recovered complete records from temp files left by an interrupted write', {
+        path: config.spool_dir,
+        count: tempsRecovered,
+      });
+    }
     if (tempsRemoved > 0) {
-      logger.log('notice', 'removed temp files left by an interrupted write', {
+      logger.log('notice', 'removed incomplete temp files left by an interrupted write', {
         path: config.spool_dir,
         count: tempsRemoved,
       });

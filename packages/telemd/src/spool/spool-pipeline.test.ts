@@ -245,11 +245,15 @@ test('rate limit, strategy drop: refused records are deleted, logged and counted
   await using s = await setup(tmp.dir, () => OK, { limits, strategy: 'drop' });
   const size = encodeSpoolFile(makeRecord(0)).length;
   const n = 5;
+  const refusals: string[] = [];
   for (let i = 0; i < n; i++) {
-    await s.pipeline.accept(makeRecord(i));
+    const refusal = await s.pipeline.accept(makeRecord(i));
+    if (refusal) refusals.push(refusal.code);
     await s.pipeline.idle();
   }
   const fit = Math.floor(1000 / size);
+  // Refused before being written, and the probe is told why (wire/ack.ts).
+  assert.deepEqual(refusals, Array(n - fit).fill('TELEM_RATE_LIMITED'));
   assert.equal(s.sink.delivered.length, fit, 'real bytes counted (BUG-19)');
   assert.equal(s.metrics.getDropped('rate_limited'), n - fit);
   assert.deepEqual(readdirSync(tmp.dir), []);
@@ -261,8 +265,13 @@ test('spool full: the newest gets one direct attempt, then is dropped with a cou
   let up = false;
   const size = encodeSpoolFile(makeRecord(0)).length;
   await using s = await setup(tmp.dir, () => (up ? OK : DOWN), { maxBytes: size * 2 });
-  for (let i = 0; i < 4; i++) await s.pipeline.accept(makeRecord(i));
+  const refusals: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const refusal = await s.pipeline.accept(makeRecord(i));
+    if (refusal) refusals.push(refusal.code);
+  }
   await s.pipeline.idle();
+  assert.deepEqual(refusals, ['TELEM_SPOOL_FULL', 'TELEM_SPOOL_FULL'], 'the probes are told');
   assert.equal(readdirSync(tmp.dir).length, 2);
   assert.equal(s.metrics.getDropped('spool_full'), 2);
   assert.ok(s.logger.lines.some((l) => l.includes('reason=spool_full')));

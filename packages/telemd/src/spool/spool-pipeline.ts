@@ -11,16 +11,20 @@
 // C lost records (OTel Collector #12711).
 //
 // Records that cannot be persisted (spool_max_size reached, ENOSPC, EIO) get
-// one direct in-memory attempt; if that does not deliver they are dropped
-// with a log line and a counter (spool_full / spool_io). Nothing is dropped
-// silently.
+// one direct in-memory attempt (none while delivery backs off); if that does
+// not deliver they are dropped with a log line and a counter (spool_full /
+// spool_io). Nothing is dropped silently, and the probe is told: accept()
+// resolves to the Refusal its SDK rejects with (TELEM_SPOOL_FULL,
+// TELEM_DISK_FULL, TELEM_SPOOL_IO; TELEM_RATE_LIMITED for strategy drop, whose
+// limit is taken before the write so a refused record is never written).
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import { spoolFileSize } from '@telemetrics/libtelemetry/wire';
 import { DELIVERY_IN_FLIGHT, type Sink } from '../deliver/sink.ts';
 import type { Limiter } from '../limit/limiter.ts';
 import type { RecordFateJournal } from '../journal/journal-hook.ts';
 import type { Metrics } from '../metrics.ts';
-import type { Pipeline } from '../pipeline.ts';
+import type { Pipeline, Refusal } from '../pipeline.ts';
+import type { LimitReservation } from '../limit/limiter.ts';
 import type { TelemRecord } from '../record.ts';
 import type { Drainer } from './drain.ts';
 import type { Quarantine } from './quarantine.ts';
@@ -73,9 +77,13 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
     metrics.inc('spooled', { record, name: entry.name, why });
   }
 
-  async function firstAttempt(record: TelemRecord, entry: SpoolEntry): Promise<void> {
+  async function firstAttempt(
+    record: TelemRecord,
+    entry: SpoolEntry,
+    reserved: LimitReservation | undefined,
+  ): Promise<void> {
     try {
-      const verdict = limiter.acquire(entry.bytes);
+      const verdict = reserved ? { ok: true as const, reservation: reserved } : limiter.acquire(entry.bytes);
       if (!verdict.ok) {
         if (options.strategy === 'drop') {
           await dropRateLimited(options, entry.name, record, verdict.limit);
@@ -101,7 +109,12 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
     }
   }
 
-  async function unspooledAttempt(record: TelemRecord, reason: 'spool_full' | 'spool_io', detail: string) {
+  /** Resolves to true when the record was delivered, else it was dropped (logged, counted). */
+  async function unspooledAttempt(
+    record: TelemRecord,
+    reason: 'spool_full' | 'spool_io',
+    detail: string,
+  ): Promise<boolean> {
     const bytes = spoolFileSize(record);
     const verdict = drainer.backingOff ? undefined : limiter.acquire(bytes);
     if (verdict?.ok) {
@@ -110,7 +123,7 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
       if (outcome.kind === 'delivered') {
         metrics.inc('delivered', { record, status: outcome.status, from: 'unspooled' });
         drainer.reportSuccess();
-        return;
+        return true;
       }
       if (outcome.kind === 'retryable') drainer.reportFailure(outcome);
       detail += `; direct attempt: ${outcome.reason}`;
@@ -126,6 +139,28 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
       event_id: record.headers.event_id,
       detail,
     });
+    return false;
+  }
+
+  function refusalFor(put: { reason: 'full' | 'io'; code?: string; detail: string }): Refusal {
+    if (put.reason === 'full') return { code: 'TELEM_SPOOL_FULL', detail: put.detail };
+    if (put.code === 'ENOSPC' || put.code === 'EDQUOT')
+      return { code: 'TELEM_DISK_FULL', detail: put.detail };
+    return { code: 'TELEM_SPOOL_IO', detail: `${put.code ?? 'EIO'}: ${put.detail}` };
+  }
+
+  /** strategy drop: take the rate limit before writing, so a record over it is refused unwritten. */
+  function reserveForDrop(record: TelemRecord): LimitReservation | Refusal | undefined {
+    if (options.strategy !== 'drop' || !limiter.enabled) return undefined;
+    const verdict = limiter.acquire(spoolFileSize(record));
+    if (verdict.ok) return verdict.reservation;
+    metrics.dropped('rate_limited', { classification: record.headers.classification, limit: verdict.limit });
+    void options.journal?.recordDropped(record, 'rate_limited');
+    logger.log('notice', 'record dropped by rate limit before it was written; the probe is told', {
+      classification: record.headers.classification,
+      limit: verdict.limit,
+    });
+    return { code: 'TELEM_RATE_LIMITED', detail: `${verdict.limit} limit reached` };
   }
 
   return {
@@ -134,10 +169,13 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
       if (!options.deliveryEnabled) {
         // C deletes such records after journalling them (spec 6.3 step 5); nothing to spool.
         metrics.dropped('delivery_disabled', { classification: record.headers.classification });
-        return;
+        return undefined;
       }
+      const reserved = reserveForDrop(record);
+      if (reserved !== undefined && 'code' in reserved) return reserved;
       const put = await store.put(record, { lease: true });
       if (!put.ok) {
+        if (reserved) limiter.refund(reserved);
         if (put.reason === 'io') {
           // One line per streak (then every 100th): each dropped record has its own line anyway.
           writeFailures++;
@@ -150,13 +188,16 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
             });
           }
         }
+        const reason = put.reason === 'full' ? 'spool_full' : 'spool_io';
         if (closed) {
-          metrics.dropped(put.reason === 'full' ? 'spool_full' : 'spool_io');
-          void options.journal?.recordDropped(record, put.reason === 'full' ? 'spool_full' : 'spool_io');
-          return;
+          metrics.dropped(reason);
+          void options.journal?.recordDropped(record, reason);
+          return refusalFor(put);
         }
-        track(unspooledAttempt(record, put.reason === 'full' ? 'spool_full' : 'spool_io', put.detail));
-        return;
+        // The probe waits for this attempt: delivered is as good as durable (none while backing off).
+        const attempt = unspooledAttempt(record, reason, put.detail);
+        track(attempt.then(() => {}));
+        return (await attempt) ? undefined : refusalFor(put);
       }
       if (writeFailures > 0) {
         logger.log('notice', 'spool writable again', { path: store.dir, failures: writeFailures });
@@ -164,12 +205,14 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
       }
       const entry = put.entry;
       if (closed || drainer.backingOff || inFlight.size >= maxInFlight) {
+        if (reserved) limiter.refund(reserved);
         store.release(entry.name);
         keep(record, entry, closed ? 'closing' : drainer.backingOff ? 'backoff' : 'busy');
         drainer.kick();
-        return;
+        return undefined;
       }
-      track(firstAttempt(record, entry));
+      track(firstAttempt(record, entry, reserved));
+      return undefined;
     },
 
     isIdle() {

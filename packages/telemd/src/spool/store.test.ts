@@ -98,8 +98,9 @@ test('open() removes stale temp files and measures what is there (C files includ
   writeFileSync(path.join(tmp.dir, `.tmp-${process.pid}-0123`), 'in progress');
   copyFileSync(vectorPath('spool/v2.4.3-hprobe.spool'), path.join(tmp.dir, 'Ab12Cd'));
   const store = createSpoolStore({ dir: tmp.dir, maxBytes: -1, uid });
-  const { tempsRemoved } = await store.open();
+  const { tempsRemoved, tempsRecovered } = await store.open();
   assert.equal(tempsRemoved, 1);
+  assert.equal(tempsRecovered, 0);
   assert.deepEqual(readdirSync(tmp.dir).sort(), [`.tmp-${process.pid}-0123`, 'Ab12Cd']);
   assert.equal(store.bytes, statSync(path.join(tmp.dir, 'Ab12Cd')).size);
   const list = await store.list();
@@ -302,4 +303,24 @@ test('leases are shared by the stores of one directory (a reload runs two pipeli
   a.release(put.entry.name);
   assert.equal(b.tryLease(put.entry.name), true);
   b.release(put.entry.name);
+});
+
+test('open() recovers a temp file holding a complete record under a record name (issue 14)', async () => {
+  using tmp = tempDir();
+  const complete = encodeSpoolFile(makeRecord(77));
+  writeFileSync(path.join(tmp.dir, '.tmp-999999999-cafe-1'), complete);
+  writeFileSync(path.join(tmp.dir, '.tmp-999999999-cafe-2'), complete.subarray(0, complete.length - 5));
+  const store = createSpoolStore({ dir: tmp.dir, maxBytes: -1, uid });
+  const { tempsRemoved, tempsRecovered } = await store.open();
+  assert.deepEqual({ tempsRemoved, tempsRecovered }, { tempsRemoved: 1, tempsRecovered: 1 });
+  const names = readdirSync(tmp.dir);
+  assert.equal(names.length, 1);
+  assert.match(names[0]!, /^[A-Za-z0-9]{16}$/);
+  assert.deepEqual(readFileSync(path.join(tmp.dir, names[0]!)), complete);
+  assert.equal(store.files, 1);
+  assert.equal(store.bytes, complete.length);
+  assert.deepEqual(
+    (await store.list()).records.map((r) => r.name),
+    names,
+  );
 });

@@ -51,7 +51,8 @@ import {
   MAX_SPOOL_FILE_BYTES,
 } from '@telemetrics/libtelemetry/wire';
 import type { TelemRecord } from '../record.ts';
-import { removeTemps, type ScannedEntry, scanSpoolDir, tempName } from './scan.ts';
+import { recoverTemps } from './recover-temps.ts';
+import { compareOldestFirst, type ScannedEntry, scanSpoolDir, tempName } from './scan.ts';
 // writer.ts (and node:worker_threads) is loaded on first use: a daemon that never sees a burst
 // does not pay for it at start-up.
 import type { BatchWriter, WriteJob, WriteOutcome } from './writer.ts';
@@ -118,8 +119,11 @@ export interface SpoolStore {
   readonly files: number;
   /** Directory fsyncs done (tests check that they are grouped). */
   readonly dirSyncs: number;
-  /** Create the directory if needed, remove stale temp files, measure. Returns temps removed. */
-  open(): Promise<{ tempsRemoved: number }>;
+  /**
+   * Create the directory if needed, recover complete records from stale temp files
+   * (recover-temps.ts) and remove the rest, measure.
+   */
+  open(): Promise<{ tempsRemoved: number; tempsRecovered: number }>;
   /** Persist a record durably. With `lease`, the new name is returned leased to the caller. */
   put(record: TelemRecord, options?: { lease?: boolean }): Promise<PutResult>;
   read(name: string): Promise<ReadResult>;
@@ -377,11 +381,22 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
       await mkdir(dir, { recursive: true, mode: 0o750 });
       memoryFs = await isMemoryFs(dir);
       const scan = await scanSpoolDir(dir);
-      const tempsRemoved = await removeTemps(dir, scan.temps, process.pid);
+      const taken = new Set(scan.entries.map((e) => e.name));
+      const temps = await recoverTemps(dir, scan.temps, {
+        ownPid: process.pid,
+        uid,
+        freshName: () => {
+          let name = freshName();
+          while (taken.has(name) || leases.has(name)) name = freshName();
+          taken.add(name);
+          return name;
+        },
+      });
+      const entries = [...scan.entries, ...temps.recovered].sort(compareOldestFirst);
       generation++;
-      await reconcile(scan.entries, generation);
-      openScan = scan.entries;
-      return { tempsRemoved };
+      await reconcile(entries, generation);
+      openScan = entries;
+      return { tempsRemoved: temps.removed, tempsRecovered: temps.recovered.length };
     },
 
     async put(record, opts = {}) {

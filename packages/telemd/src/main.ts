@@ -2,8 +2,8 @@
 // telemd entry point: argv + config -> daemon, signals, exit code. The only
 // module that reads argv and the environment or sets process.exitCode.
 //
-// Two stages, so the socket accepts early (README, "Start-up and memory"): this file checks
-// what could refuse the start (preflight.ts) and listens; only then does it load the daemon
+// Two stages, so the socket accepts early (docs/performance.md, "Start-up and memory"): this
+// file checks what could refuse the start (preflight.ts) and listens; only then does it load the daemon
 // (daemon.ts and all it imports, a chunk of its own in the bundle). Connections made meanwhile
 // wait in the listener and are served once the daemon is ready. Under socket activation
 // systemd already holds the socket, so the daemon is loaded first and listens once ready:

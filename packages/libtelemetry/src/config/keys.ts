@@ -253,7 +253,7 @@ export const CONFIG_KEYS: readonly AnyConfigKey[] = [
   ),
   integerKey(
     'delivery_timeout_ms',
-    'telemd: HTTP total timeout per record in milliseconds (C: 10 s)',
+    'telemd: answer timeout per request in milliseconds, counted from the write (C: 10 s in total)',
     positiveAtLeast(1n),
   ),
   integerKey(

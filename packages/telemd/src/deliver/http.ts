@@ -30,7 +30,8 @@ export interface HttpSinkOptions {
 const MAX_POOLS = 8;
 
 // undici is loaded on the first delivery, not at start-up, and only Pool and request(): the whole
-// package costs ~90 ms and ~25 MiB RSS to load, these two ~35 ms and ~13 MiB (README, Start-up).
+// package costs ~90 ms and ~25 MiB RSS to load, these two ~35 ms and ~13 MiB (docs/performance.md,
+// "Start-up and memory").
 type Pool = Undici.Pool;
 let Pool!: typeof Undici.Pool;
 let undiciLoaded: Promise<void> | undefined;
@@ -41,9 +42,11 @@ let undiciLoaded: Promise<void> | undefined;
  * stays in that thread's malloc arena for the daemon's life. A collector's replies are a few
  * hundred bytes, which Liftoff's baseline code parses as fast as telemd can send. The tier-up
  * filter names a function index llhttp does not have, so none tiers up (a larger tiering budget
- * only postpones it). Not on the command line: any V8 flag there makes node refuse the code cache
- * embedded for its built-in modules, +12 ms before the socket listens; set now, it only slows the
- * few built-ins undici loads next, once. http.test.ts checks that this node knows the flags.
+ * only postpones it). Not on the command line: a compiler flag there (this one, or --liftoff-only)
+ * makes node refuse the code cache embedded for its built-in modules, +5-12 ms before the socket
+ * listens. Heap flags do not (--max-semi-space-size=2 on telemd's command line keeps the cache:
+ * measured, docs/performance.md "Decision records"). Set now, it only slows the few built-ins
+ * undici loads next, once. undici-v8-flags.test.ts checks that this node knows the flags.
  */
 export const UNDICI_V8_FLAGS: readonly string[] = [`--wasm-tier-up-filter=${2 ** 31 - 1}`];
 

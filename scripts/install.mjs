@@ -66,6 +66,8 @@ const TEMPLATES = [
   ['system/telemd.service.in', 'unitdir'],
   ['system/hprobe.service.in', 'unitdir'],
   ['system/hprobe.timer.in', 'unitdir'],
+  // The server half; installed, never enabled (only the machine that receives records runs it).
+  ['system/telemetrics-collector.service.in', 'unitdir'],
   ['tmpfiles.d/telemetrics-dirs.conf.in', 'tmpfilesdir'],
   ['sysusers.d/telemetrics.conf.in', 'sysusersdir'],
   ['sysctl.d/40-crash-probe.conf.in', 'sysctldir'],
@@ -434,7 +436,8 @@ function install(destdir, dirs, node) {
   if (!destdir) {
     process.stdout.write(
       'next: systemd-sysusers; systemd-tmpfiles --create; systemctl daemon-reload; sysctl --system;\n' +
-        '      systemctl daemon-reexec; telemctl opt-in; telemctl start\n',
+        '      systemctl daemon-reexec; telemctl opt-in; telemctl start\n' +
+        'the collector, on the machine that receives records: systemctl enable --now telemetrics-collector\n',
     );
   }
 }

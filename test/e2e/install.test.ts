@@ -20,7 +20,8 @@ import { readVector } from '../helpers/vectors.ts';
 const REPO = path.resolve(import.meta.dirname, '../..');
 const INSTALL = path.join(REPO, 'scripts', 'install.mjs');
 const NODE = process.execPath;
-const UNITS = ['telemd.socket', 'telemd.path', 'telemd.service', 'hprobe.service', 'hprobe.timer'];
+const CLIENT_UNITS = ['telemd.socket', 'telemd.path', 'telemd.service', 'hprobe.service', 'hprobe.timer'];
+const UNITS = [...CLIENT_UNITS, 'telemetrics-collector.service'];
 const MAX_EXPOSURE = 2.5;
 const DEV_ONLY = ['typescript', 'turbo', 'fast-check', '@biomejs', '@types', 'esbuild', '@esbuild'];
 
@@ -131,8 +132,29 @@ test('the DESTDIR tree has a launcher per built bin, the units and no developmen
   for (const unit of UNITS) {
     const text = fs.readFileSync(path.join(destdir, 'usr/lib/systemd/system', unit), 'utf8');
     assert.doesNotMatch(text, /@[A-Z]+@/, `${unit} has an unrendered placeholder`);
-    assert.match(text, /^ConditionPathExists=\/etc\/telemetrics\/opt-in$/m, unit);
+    // The client's units run only after opt-in; the collector is the server.
+    if (CLIENT_UNITS.includes(unit))
+      assert.match(text, /^ConditionPathExists=\/etc\/telemetrics\/opt-in$/m, unit);
   }
+  const collectorUnit = fs.readFileSync(
+    path.join(destdir, 'usr/lib/systemd/system/telemetrics-collector.service'),
+    'utf8',
+  );
+  assert.match(
+    collectorUnit,
+    new RegExp(
+      `^ExecStart=${NODE} /usr/lib/telemetrics/packages/collector/dist/telemetrics-collector\\.mjs \\$TELEMETRICS_COLLECTOR_OPTS$`,
+      'm',
+    ),
+  );
+  assert.match(collectorUnit, /^EnvironmentFile=-\/etc\/telemetrics\/collector\.env$/m);
+  assert.match(collectorUnit, /^DynamicUser=yes$/m);
+  assert.match(collectorUnit, /^StateDirectory=telemetrics-collector$/m);
+  // Installed, not enabled: nothing links it into a .wants directory.
+  assert.deepEqual(
+    walk(destdir).filter((p) => /\.wants\//.test(p)),
+    [],
+  );
   const service = fs.readFileSync(path.join(destdir, 'usr/lib/systemd/system/telemd.service'), 'utf8');
   assert.match(
     service,
@@ -266,11 +288,12 @@ test('systemd-analyze verify accepts every installed unit without a warning', (t
   assert.equal(r.status, 0);
 });
 
-test(`telemd.service exposure is at most ${MAX_EXPOSURE}, far below the C units`, (t) => {
+test(`telemd.service and telemetrics-collector.service exposure is at most ${MAX_EXPOSURE}, far below the C units`, (t) => {
   if (lacks(t, !has('systemd-analyze') && 'systemd-analyze is not installed (Debian package systemd)'))
     return;
   const ours = exposure(path.join(destdir, 'usr/lib/systemd/system/telemd.service'));
   const hprobe = exposure(path.join(destdir, 'usr/lib/systemd/system/hprobe.service'));
+  const collector = exposure(path.join(destdir, 'usr/lib/systemd/system/telemetrics-collector.service'));
   // The C units of spec c-client 13.1 (current) and 13.2 (v1 telemd), verbatim.
   const cDir = path.join(tmp, 'c-units');
   fs.mkdirSync(cDir);
@@ -288,10 +311,16 @@ test(`telemd.service exposure is at most ${MAX_EXPOSURE}, far below the C units`
   );
   const cProbd = exposure(path.join(cDir, 'telemprobd.service'));
   const cPostd = exposure(path.join(cDir, 'telempostd.service'));
-  t.diagnostic(`exposure: telemd.service ${ours}, hprobe.service ${hprobe}`);
+  t.diagnostic(
+    `exposure: telemd.service ${ours}, hprobe.service ${hprobe}, telemetrics-collector.service ${collector}`,
+  );
   t.diagnostic(`exposure of the C units: telemprobd.service ${cProbd}, telempostd.service ${cPostd}`);
   assert.ok(ours <= MAX_EXPOSURE, `telemd.service exposure ${ours} > ${MAX_EXPOSURE}`);
   assert.ok(hprobe <= MAX_EXPOSURE, `hprobe.service exposure ${hprobe} > ${MAX_EXPOSURE}`);
+  assert.ok(
+    collector <= MAX_EXPOSURE,
+    `telemetrics-collector.service exposure ${collector} > ${MAX_EXPOSURE}`,
+  );
   assert.ok(ours < cProbd && ours < cPostd);
 });
 

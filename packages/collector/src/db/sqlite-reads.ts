@@ -94,7 +94,7 @@ class ReadThread {
   }
 }
 
-/** SELECTs on read-only connections in worker threads, started at the first query. */
+/** SELECTs on read-only connections in worker threads (started by warm() or the first query). */
 export class SqliteReadPool {
   readonly #path: string;
   readonly #size: number;
@@ -107,17 +107,25 @@ export class SqliteReadPool {
     this.#size = size;
   }
 
+  #start(): ReadThread {
+    const t = new ReadThread(this.#path, (gone) => {
+      this.#threads = this.#threads.filter((x) => x !== gone);
+    });
+    this.#threads.push(t);
+    return t;
+  }
+
+  /** Starts the threads now, so that the first page does not wait for one to start
+   *  (tens of milliseconds); a thread that stopped is replaced at the next query. */
+  warm(): void {
+    while (!this.#closed && this.#threads.length < this.#size) this.#start();
+  }
+
   /** The least busy thread; a new one while there are fewer than `size`. */
   #pick(): ReadThread {
     const idle = this.#threads.find((t) => t.pending.size === 0);
     if (idle !== undefined) return idle;
-    if (this.#threads.length < this.#size) {
-      const t = new ReadThread(this.#path, (gone) => {
-        this.#threads = this.#threads.filter((x) => x !== gone);
-      });
-      this.#threads.push(t);
-      return t;
-    }
+    if (this.#threads.length < this.#size) return this.#start();
     return this.#threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
   }
 

@@ -130,6 +130,7 @@ export class SqliteDb implements Db {
     if (this.#path === ':memory:' || this.#path === '' || this.#path.startsWith('file::memory:')) return this;
     if (this.#reads === undefined) {
       const pool = new SqliteReadPool(this.#path);
+      pool.warm();
       this.#reads = { pool, db: splitDb(this, pool) };
     }
     return this.#reads.db;

@@ -32,3 +32,10 @@ export async function openDb(url: string): Promise<Db> {
   }
   return db;
 }
+
+/** The Db the read-mostly routes (web views, /api/records) use: on SQLite their SELECTs run in
+ *  worker threads on read-only connections, so a slow one never delays an ingestion answer;
+ *  PostgreSQL already runs queries on its own server processes. */
+export function readsOf(db: Db): Db {
+  return db instanceof SqliteDb ? db.reads() : db;
+}

@@ -73,6 +73,19 @@ const INDEXES = [
   'CREATE INDEX IF NOT EXISTS telemetrics_records_machine_id ON records (machine_id)',
   'CREATE INDEX IF NOT EXISTS telemetrics_records_guilty_id ON records (guilty_id)',
   'CREATE INDEX IF NOT EXISTS telemetrics_records_event_id ON records (event_id)',
+  // The web views' whole-table aggregates (docs/web-views.md, Speed), each answered from one
+  // index without reading the table: records per platform (stats); each machine's newest
+  // heartbeat per build and source (population: equality on the first two columns, the GROUP BY
+  // in index order, MAX(timestamp_client) the group's last entry); the crash counts per build
+  // and guilty in a time window (crashes, also thermal's times); machines per build of one
+  // guilty (guilty details).
+  'CREATE INDEX IF NOT EXISTS telemetrics_records_host_type ON records (host_type)',
+  `CREATE INDEX IF NOT EXISTS telemetrics_records_population
+     ON records (classification, system_name, build, external, machine_id, timestamp_client)`,
+  `CREATE INDEX IF NOT EXISTS telemetrics_records_crashes
+     ON records (classification, build, timestamp_client, guilty_id)`,
+  `CREATE INDEX IF NOT EXISTS telemetrics_records_guilty_machines
+     ON records (guilty_id, system_name, build, machine_id)`,
   'CREATE INDEX IF NOT EXISTS telemetrics_events_stream_id ON telemetrics_events (stream_id)',
   'CREATE INDEX IF NOT EXISTS telemetrics_events_received ON telemetrics_events (received)',
   'CREATE INDEX IF NOT EXISTS telemetrics_logs_received ON telemetrics_logs (received)',

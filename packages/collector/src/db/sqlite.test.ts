@@ -75,3 +75,26 @@ test('migrations are idempotent: opening twice keeps the data and adds nothing t
     await second.close();
   }
 });
+
+test("a database from before the web views' indexes gets them at the next open, data kept", async () => {
+  const file = path.join(dir, 'older.db');
+  const WEB_INDEXES = ['host_type', 'population', 'crashes', 'guilty_machines'].map(
+    (n) => `telemetrics_records_${n}`,
+  );
+  const older = await openDb(`sqlite:${file}`);
+  await older.run(
+    `INSERT INTO records (build, classification, timestamp_server, payload) VALUES ('1', 'c/d/e', 1, 'p')`,
+  );
+  for (const name of WEB_INDEXES) await older.run(`DROP INDEX ${name}`);
+  await older.close();
+  const db = await openDb(`sqlite:${file}`);
+  try {
+    const names = (
+      await db.query<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name")
+    ).map((r) => r.name);
+    for (const name of WEB_INDEXES) assert.ok(names.includes(name), name);
+    assert.equal((await db.query('SELECT id FROM records')).length, 1);
+  } finally {
+    await db.close();
+  }
+});

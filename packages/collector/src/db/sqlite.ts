@@ -5,7 +5,9 @@
 // queue so another request's statement never lands inside (or is rolled back with) them.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { toSqlitePlaceholders, toSqliteValue } from './placeholders.ts';
+import { registerRegexp } from './regexp.ts';
 import { migrations } from './schema.ts';
+import { SqliteReadPool, splitDb } from './sqlite-reads.ts';
 import type { Db } from './types.ts';
 import type { SqliteSynchronous } from './url.ts';
 
@@ -20,25 +22,17 @@ export class SqliteDb implements Db {
   #txTail: Promise<void> = Promise.resolve();
   #inTx = false;
   #closed = false;
+  readonly #path: string;
+  #reads: { pool: SqliteReadPool; db: Db } | undefined;
 
   constructor(path: string, synchronous: SqliteSynchronous = 'full') {
+    this.#path = path;
     this.#db = new DatabaseSync(path);
     this.#db.exec('PRAGMA journal_mode = WAL');
     this.#db.exec(`PRAGMA synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     this.#db.exec('PRAGMA busy_timeout = 5000');
     this.#db.exec('PRAGMA foreign_keys = ON');
-    const regexps = new Map<string, RegExp>();
-    // `value REGEXP pattern` calls regexp(pattern, value); a search, like PostgreSQL's `~`.
-    this.#db.function('regexp', { deterministic: true }, (pattern, value) => {
-      if (value === null || pattern === null) return null;
-      let re = regexps.get(String(pattern));
-      if (re === undefined) {
-        re = new RegExp(String(pattern));
-        if (regexps.size >= REGEXP_CACHE_MAX) regexps.clear();
-        regexps.set(String(pattern), re);
-      }
-      return re.test(String(value)) ? 1 : 0;
-    });
+    registerRegexp(this.#db, REGEXP_CACHE_MAX);
   }
 
   migrate(): void {
@@ -130,8 +124,21 @@ export class SqliteDb implements Db {
     }
   }
 
+  /** This database with its SELECTs run off the collector's thread (sqlite-reads.ts), for the
+   *  web views and /api/records; an in-memory database (one connection only) stays as it is. */
+  reads(): Db {
+    if (this.#path === ':memory:' || this.#path === '' || this.#path.startsWith('file::memory:')) return this;
+    if (this.#reads === undefined) {
+      const pool = new SqliteReadPool(this.#path);
+      pool.warm();
+      this.#reads = { pool, db: splitDb(this, pool) };
+    }
+    return this.#reads.db;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
+    await this.#reads?.pool.close();
     await this.idle();
     this.#closed = true;
     this.#statements.clear();

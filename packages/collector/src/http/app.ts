@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { Logger } from '@telemetrics/libtelemetry/log';
+import { readsOf } from '../db/open.ts';
 import type { Db } from '../db/types.ts';
 import { parseOtlpLogs, parseNdjson } from '../events/parse.ts';
 import { storeEvents, storeLogs, streamHeaders } from '../events/store.ts';
@@ -165,7 +166,7 @@ export class CollectorApp {
       if (denied !== null) return send(res, 403, JSON_TYPE, messageBody(denied));
       if (pathname.startsWith('/telemetryui/')) return this.#web(req, res);
       if (!isGet) return send(res, 405, HTML_TYPE, HTML_405, { Allow: 'GET, HEAD, OPTIONS' });
-      return answerRecordsQuery(this.#db, req, res, this.#now());
+      return answerRecordsQuery(readsOf(this.#db), req, res, this.#now());
     }
     if (RECORD_PATHS.has(pathname) || pathname === BATCH_PATH || pathname.startsWith('/v1/')) {
       const allow =

@@ -1,6 +1,7 @@
 // The web views (telemetryui) of the collector: createWebHandler answers every
 // request under /telemetryui/ once the collector has applied its access rule.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readsOf } from '../db/open.ts';
 import type { Db } from '../db/types.ts';
 import { CSRF_FIELD, checkCsrfToken, issueCsrfToken } from './csrf.ts';
 import { blacklistRoutes } from './handlers/blacklist.ts';
@@ -76,6 +77,8 @@ export function createWebHandler(
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const nowMs = deps.now ?? Date.now;
   const memo = new Memo(MEMO_TTL_MS, nowMs);
+  // SELECTs off the collector's thread on SQLite (db/sqlite-reads.ts); writes stay on deps.db.
+  const db = readsOf(deps.db);
   return async (req, res) => {
     securityHeaders(res);
     const url = new URL(req.url ?? '/', 'http://collector.invalid');
@@ -86,7 +89,7 @@ export function createWebHandler(
       return serveStatic(req, res, path.slice('/static/'.length));
     }
     const r: Request = {
-      db: deps.db,
+      db,
       req,
       res,
       url,

@@ -34,7 +34,7 @@ const r = installCrashReporter({
   context: { who: process.argv[2] },
 });
 if (!r.enabled) { console.error('reporter off: ' + r.reason); process.exit(3); }
-// From a callback: an uncaught exception (a throw at a module's top level is a rejection).
+// From a callback: an uncaught exception (a throw at the top level would be one too).
 setTimeout(() => {
   throw new Error('boom from ' + process.argv[2]);
 }, 0);

@@ -26,7 +26,8 @@ fi
 repo="$PWD"
 local_dir="$(mkdir -p "${LOCAL_DIR:-.local}" && cd "${LOCAL_DIR:-.local}" && pwd)"
 conf="$local_dir/telemd.conf"
-mkdir -p "$local_dir/spool"
+# crash_dir too: a Node program that cannot reach telemd keeps its crash report there.
+mkdir -p "$local_dir/spool" "$local_dir/crash"
 : >"$local_dir/opt-in"
 
 # ---- THE COLLECTOR -------------------------------------------------------

@@ -106,10 +106,34 @@ test("telemctl: no command prints C's usage (exit 2); a command's --help is man-
   }
 });
 
+test('telemctl opt-out --help names the directories the shipped tmpfiles.d lists, crash_dir among them', async () => {
+  const { code, stdout } = await runBin(TELEMCTL_MAIN, ['opt-out', '--help']);
+  assert.equal(code, 0);
+  const description = stdout.replace(/\s+/g, ' ');
+  assert.doesNotMatch(description, /pstore/, 'no pstore cache: the tmpfiles.d list has none');
+  for (const dir of [
+    '/var/lib/telemetry',
+    '/var/spool/telemetry',
+    '/var/spool/telemetry-crash',
+    '/var/log/telemetry',
+  ]) {
+    assert.ok(description.includes(`(${dir})`), `${dir} in:\n${stdout}`);
+  }
+  assert.match(description, /crash_dir/);
+});
+
 test('telemd --help lists the default paths of the files it uses', async () => {
   const { stdout } = await runBin(TELEMD_MAIN, ['--help']);
   const files = stdout.slice(stdout.indexOf('\nFILES\n'), stdout.indexOf('\nSEE ALSO\n'));
-  for (const key of ['socket_path', 'spool_dir', 'journal_file', 'status_file', 'machine_id_file'] as const) {
+  const keys = [
+    'socket_path',
+    'spool_dir',
+    'crash_dir',
+    'journal_file',
+    'status_file',
+    'machine_id_file',
+  ] as const;
+  for (const key of keys) {
     assert.ok(
       files.includes(`\n  ${DEFAULT_CONFIG[key]}\n      ${key}: `),
       `${key} (${DEFAULT_CONFIG[key]})`,

@@ -348,7 +348,7 @@ test('systemd-sysusers and systemd-tmpfiles create the user and the directories 
   const expected: [string, number][] = [
     ['var/lib/telemetry', 0o755],
     ['var/spool/telemetry', 0o750],
-    ['var/spool/telemetry-crash', 0o1733],
+    ['var/spool/telemetry-crash', 0o3733],
     ['var/log/telemetry', 0o750],
     ['var/log/telemetry/records', 0o750],
   ];

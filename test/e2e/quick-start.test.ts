@@ -1,7 +1,8 @@
 // README "Quick start", first command: scripts/start.sh starts a collector and
 // telemd, delivers an hprobe record, prints working commands to see it and to
 // send another, and stops both cleanly on Ctrl-C (SIGINT to its process
-// group, as a terminal sends it). --no-build: the suite's build is the one
+// group, as a terminal sends it); a Node crash report kept in its crash_dir
+// reaches the collector. --no-build: the suite's build is the one
 // under test, and a rebuild would rewrite dist/ under the tests running beside.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -13,6 +14,12 @@ import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
+const CRASH_REPORTER = path.join(REPO, 'packages/libtelemetry/dist/crash-reporter/index.js');
+
+async function classifications(url: string): Promise<string[]> {
+  const body = (await (await fetch(url)).json()) as { records: { classification: string }[] };
+  return body.records.map((r) => r.classification);
+}
 
 test('bash scripts/start.sh delivers a record, prints commands that work, and stops cleanly on Ctrl-C', async (t) => {
   const local = fs.mkdtempSync(path.join(os.tmpdir(), 'telem-'));
@@ -39,11 +46,7 @@ test('bash scripts/start.sh delivers a record, prints commands that work, and st
   assert.match(out, /Successfully sent record to daemon\./);
   const url = /the collector: +(\S+)/.exec(out)?.[1];
   assert.ok(url, out);
-  const records = (await (await fetch(url)).json()) as { records: { classification: string }[] };
-  assert.deepEqual(
-    records.records.map((r) => r.classification),
-    ['org.clearlinux/hello/world'],
-  );
+  assert.deepEqual(await classifications(url), ['org.clearlinux/hello/world']);
 
   // The printed commands, run as printed (from another directory, too).
   const commandOf = (label: string): string => {
@@ -63,6 +66,23 @@ test('bash scripts/start.sh delivers a record, prints commands that work, and st
   });
   assert.equal(journal.status, 0, journal.stderr);
   assert.match(journal.stdout, /^org\.clearlinux\/hello\/world /m);
+
+  // A Node program's crash report, kept in the local crash_dir (telemd not reached on the socket
+  // it was given), is taken by the running telemd and reaches the collector.
+  const program = `import { createCrashReporter } from ${JSON.stringify(CRASH_REPORTER)};
+    const r = createCrashReporter({ serviceName: 'quick', configFile: process.argv[1], socketPath: process.argv[2] });
+    console.log(JSON.stringify(await r.reportError(new Error('kept locally'))));`;
+  const kept = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', program, path.join(local, 'telemd.conf'), path.join(local, 'no-socket')],
+    { encoding: 'utf8' },
+  );
+  assert.equal(kept.status, 0, kept.stderr);
+  assert.equal(JSON.parse(kept.stdout).fate, 'kept', kept.stdout);
+  while (!(await classifications(url)).includes('org.telemetrics/node/error')) {
+    assert.ok(Date.now() < until + 60_000, `the kept crash report never reached the collector:\n${out}`);
+    await delay(100);
+  }
 
   process.kill(-child.pid!, 'SIGINT');
   const [code] = await exited;

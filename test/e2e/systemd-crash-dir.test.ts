@@ -34,7 +34,7 @@ const r = installCrashReporter({
   context: { who: process.argv[2] },
 });
 if (!r.enabled) { console.error('reporter off: ' + r.reason); process.exit(3); }
-// From a callback: an uncaught exception (a throw at a module's top level is a rejection).
+// From a callback: an uncaught exception (a throw at the top level would be one too).
 setTimeout(() => {
   throw new Error('boom from ' + process.argv[2]);
 }, 0);
@@ -98,12 +98,13 @@ async function crashFiles(ct: Container): Promise<string[]> {
   return (await ct.sh(`ls -A ${CRASH_DIR}`)).split('\n').filter(Boolean);
 }
 
-test('systemd as PID 1: tmpfiles.d creates crash_dir as 1733 telemetry:telemetry', async (t) => {
+test('systemd as PID 1: tmpfiles.d creates crash_dir as 3733 telemetry:telemetry', async (t) => {
   const env = need(t);
   if (!env) return;
   const st = fs.statSync(env.ct.hostPath(CRASH_DIR));
   assert.ok(st.isDirectory());
-  assert.equal((st.mode & 0o7777).toString(8), '1733');
+  // Sticky, setgid (reports inherit group telemetry), -wx for group and others: not listable.
+  assert.equal((st.mode & 0o7777).toString(8), '3733');
   const [uid, gid] = (await env.ct.sh('id -u telemetry && id -g telemetry')).split('\n').map(Number);
   assert.equal(st.uid, uid);
   assert.equal(st.gid, gid);
@@ -140,7 +141,7 @@ test("systemd as PID 1: a Node program's crash report in crash_dir makes telemd.
   await waitInside(env.ct, `test -z "$(ls -A ${CRASH_DIR})"`);
 });
 
-test("systemd as PID 1: in crash_dir an unprivileged user can write a report but cannot list, delete, rename or overwrite another user's", async (t) => {
+test("systemd as PID 1: in crash_dir an unprivileged user can write a report but cannot list, read, delete, rename or overwrite another user's; telemd still delivers both", async (t) => {
   const env = need(t);
   if (!env) return;
   // Nobody takes the files meanwhile: telemd drains crash_dir while it runs, telemd.path starts it.
@@ -154,9 +155,16 @@ test("systemd as PID 1: in crash_dir an unprivileged user can write a report but
   const aPath = `${CRASH_DIR}/${aFile}`;
   const st = fs.statSync(env.ct.hostPath(aPath));
   assert.equal(st.uid, USER_A);
-  // 0644 so that telemd (user telemetry) can read it; other users cannot find it (below).
-  assert.equal((st.mode & 0o777).toString(8), '644');
+  // 0640, group telemetry (from the setgid directory): telemd reads it, other users cannot.
+  assert.equal((st.mode & 0o7777).toString(8), '640');
+  assert.equal(st.gid, Number(await env.ct.sh('id -g telemetry')));
   const original = fs.readFileSync(env.ct.hostPath(aPath));
+
+  // B knows the name (it could learn it from a log or a shared screen): still no read.
+  const read = await asUser(env.ct, USER_B, `cat ${aPath}`);
+  assert.notEqual(read.code, 0, 'B cannot read A’s report by name');
+  assert.match(read.stderr, /Permission denied/);
+  assert.equal(read.stdout, '');
 
   const list = await asUser(env.ct, USER_B, `ls ${CRASH_DIR}`);
   assert.notEqual(list.code, 0);

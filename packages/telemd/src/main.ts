@@ -85,6 +85,8 @@ FILES
       socket_path: where probes send records
   /var/spool/telemetry
       spool_dir: records not yet delivered (quarantine in .quarantine/)
+  /var/spool/telemetry-crash
+      crash_dir: crash reports of Node programs that could not reach telemd
   /var/log/telemetry/journal
       journal_file: delivered records ("telemctl journal")
   /var/lib/telemetry/telemd-status.json

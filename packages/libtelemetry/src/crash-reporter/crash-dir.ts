@@ -9,8 +9,16 @@
 // uncaught-exception handler, which exits as soon as the handler returns.
 import { join } from 'node:path';
 // node:fs through getBuiltinModule, not an ES import: see config/load.ts.
-const { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } =
+const { closeSync, fchmodSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } =
   process.getBuiltinModule('node:fs');
+
+/**
+ * Readable by its writer and by the directory's group only: reports carry
+ * stacks and context. The shipped crash_dir is setgid to group telemetry
+ * (tmpfiles mode 3733), so a report inherits that group and telemd (user and
+ * group telemetry) reads it; other users cannot, even knowing its name.
+ */
+export const CRASH_FILE_MODE = 0o640;
 
 export const CRASH_FILE_SUFFIX = '.frame';
 const CRASH_FILE = /^[0-9a-f]{32}\.frame$/;
@@ -26,16 +34,18 @@ export function isCrashFileName(name: string): boolean {
 
 /**
  * Write one frame durably: temp file, fsync, rename. The directory is
- * fsync'd too when this user may open it (the shipped crash_dir is 1733, not
+ * fsync'd too when this user may open it (the shipped crash_dir is 3733, not
  * readable by others: the rename is then as durable as the file system makes
  * it). Returns the final path; throws the fs error.
  */
 export function writeCrashFileSync(dir: string, eventId: string, frame: Uint8Array): string {
   const path = join(dir, crashFileName(eventId));
   const temp = join(dir, `.${eventId}.${process.pid}.tmp`);
-  // 0644: telemd (user telemetry) reads files other users write; the directory is not listable.
-  const fd = openSync(temp, 'wx', 0o644);
+  // Created 0600, then set to exactly CRASH_FILE_MODE: the umask (077 on
+  // hardened systems) must not take telemd's group read away.
+  const fd = openSync(temp, 'wx', 0o600);
   try {
+    fchmodSync(fd, CRASH_FILE_MODE);
     writeSync(fd, frame);
     fsyncSync(fd);
   } catch (error) {

@@ -28,6 +28,10 @@ const mode = process.argv[2];
 function deepest() { throw new TypeError('boom \\u00fc'); }
 if (mode === 'throw') setImmediate(() => deepest());
 if (mode === 'reject') Promise.reject(new RangeError('nope'));
+if (mode === 'toplevel') deepest();
+if (mode === 'reject-later') setImmediate(() => Promise.reject(new RangeError('later')));
+if (mode === 'tla-reject') await Promise.reject(new RangeError('awaited'));
+if (mode === 'tla-then-throw') { await new Promise((r) => setTimeout(r, 5)); deepest(); }
 function spin(ms) { const end = Date.now() + ms; while (Date.now() < end) {} }
 function stuck() { spin(Number(process.env.SPIN_MS)); }
 if (mode === 'hang') setImmediate(() => stuck());
@@ -115,6 +119,31 @@ test('an unhandled rejection is a rejection report, and the exit code stays 1', 
   const { headers, report } = decode(await telemd.connections[0]!);
   assert.equal(headers.classification, 'org.telemetrics/node/rejection');
   assert.equal(report.error.name, 'RangeError');
+});
+
+// Node gives the monitor the origin 'unhandledRejection' for these: the entry module's evaluation
+// is a promise. The program died of its own throw all the same: a crash (fatal-kind.ts).
+for (const mode of ['toplevel', 'tla-reject', 'tla-then-throw']) {
+  test(`the entry ES module failing (${mode}) is a crash report, not a rejection; Node still exits 1`, async () => {
+    const w = world();
+    await using telemd = await listenForFrames(w.socket);
+    const result = await run(w, mode);
+    assert.equal(result.code, 1);
+    assert.equal(telemd.connections.length, 1);
+    const { headers, report } = decode(await telemd.connections[0]!);
+    assert.equal(headers.classification, 'org.telemetrics/node/crash');
+    assert.equal(report.kind, 'crash');
+    assert.equal(report.error.name, mode === 'tla-reject' ? 'RangeError' : 'TypeError');
+  });
+}
+
+test('a rejection nobody handles, from a callback, is still a rejection report', async () => {
+  const w = world();
+  await using telemd = await listenForFrames(w.socket);
+  const result = await run(w, 'reject-later');
+  assert.equal(result.code, 1);
+  const { headers } = decode(await telemd.connections[0]!);
+  assert.equal(headers.classification, 'org.telemetrics/node/rejection');
 });
 
 test('without telemd the crash waits in crash_dir as a frame', async () => {

@@ -2,7 +2,8 @@
 // Cortex telemetry seeds). Uncaught exceptions and unhandled rejections are
 // seen through 'uncaughtExceptionMonitor', which observes without changing
 // what Node does next: the program still prints the error and exits with
-// Node's code (1, or whatever --unhandled-rejections decides). The report is
+// Node's code (1, or whatever --unhandled-rejections decides); a failing
+// entry ES module is reported as a crash (fatal-kind.ts). The report is
 // sent to telemd synchronously (sync-send.ts) and, when telemd cannot take
 // it, written to crash_dir before the handler returns (crash-dir.ts).
 // Handled errors go through reportError(). Nothing runs, no handle is open
@@ -12,6 +13,7 @@ import { loadConfigSync } from '../config/load.ts';
 import type { TelemetryConfig } from '../config/types.ts';
 import { isOptedInSync } from '../opt-in.ts';
 import { writeCrashFileSync } from './crash-dir.ts';
+import { FATAL_STACK_FRAMES, fatalKind } from './fatal-kind.ts';
 import { type CrashKind, describeError, toContext } from './payload.ts';
 import { type BuiltReport, createReportBuilder, type ReportBuilder } from './report-builder.ts';
 import { sendFrameSync } from './sync-send.ts';
@@ -189,7 +191,12 @@ export function installCrashReporter(options: CrashReporterOptions): CrashReport
   const reporter = createCrashReporter(options);
   if (!reporter.enabled) return reporter;
   const onFatal = (error: unknown, origin: string): void => {
-    const outcome = reporter.reportSync(origin === 'unhandledRejection' ? 'rejection' : 'crash', error);
+    // The call stack only matters for a rejection (fatal-kind.ts); node:util is loaded already.
+    const stack =
+      origin === 'unhandledRejection'
+        ? process.getBuiltinModule('node:util').getCallSites(FATAL_STACK_FRAMES)
+        : [];
+    const outcome = reporter.reportSync(fatalKind(origin, stack), error);
     if (outcome.fate === 'lost') process.stderr.write(`crash report lost: ${outcome.reason}\n`);
   };
   process.on('uncaughtExceptionMonitor', onFatal);

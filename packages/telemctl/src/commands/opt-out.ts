@@ -15,8 +15,10 @@ export const options: OptionsTable = {};
 export const description = `Removes the opt-in marker (opt_in_file), stops the units like "telemctl stop"
 (skipped, with a note, when systemd is not running), then deletes the work
 directories listed in ${TMPFILES_CONF} as
-"d <dir> <mode> telemetry telemetry -": machine id, spool, journal, retained
-records, pstore cache. A directory is deleted only if it is a directory (not a
+"d <dir> <mode> telemetry telemetry -": the machine id (/var/lib/telemetry),
+the spool (/var/spool/telemetry), the Node crash reports waiting in crash_dir
+(/var/spool/telemetry-crash), the journal and retained records
+(/var/log/telemetry). A directory is deleted only if it is a directory (not a
 symlink) owned by user and group telemetry, else:
   Not removing "<dir>": Incorrect folder owner (expected telemetry:telemetry)
 Symlinks inside are removed, never followed.

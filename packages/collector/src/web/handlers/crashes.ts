@@ -1,13 +1,6 @@
 // Crashes routes: top guilties, per build, guilty details, backtraces, comment and hide.
-import {
-  crashCharts,
-  guilty,
-  guiltyBacktraces,
-  guiltyMachines,
-  setComment,
-  setHidden,
-  topGuilties,
-} from '../queries/crashes.ts';
+import { cached } from '../cached.ts';
+import { guilty, guiltyBacktraces, guiltyMachines, setComment, setHidden } from '../queries/crashes.ts';
 import { BASE } from '../layout.ts';
 import { redirect, sendHtml } from '../respond.ts';
 import { type Request, type Route, route } from '../router.ts';
@@ -16,13 +9,12 @@ import { badRequest, notFound } from './errors.ts';
 
 const MAX_COMMENT = 80;
 
-const topOf = (r: Request, build?: string) =>
-  r.memo.get(`crashes:top:${build ?? ''}`, () => topGuilties(r.db, r.nowS, build));
+const topOf = (r: Request, build?: string) => cached.topGuilties(r.memo, r.db, r.nowS, build);
 
 async function crashes(r: Request, build?: string): Promise<void> {
   const [top, charts] = await Promise.all([
     topOf(r, build),
-    build === undefined ? r.memo.get('crashes:charts', () => crashCharts(r.db)) : Promise.resolve(null),
+    build === undefined ? cached.crashCharts(r.memo, r.db) : Promise.resolve(null),
   ]);
   sendHtml(r.res, 200, crashesPage(r.ctx, top, charts, build));
 }

@@ -52,9 +52,9 @@ after(async () => {
 async function pageOf(n: number | string) {
   const res = await fetch(`${base}/crashes/offset/${n}`);
   const text = await res.text();
-  const ranks = [
-    ...text.matchAll(/<td class="num rank">(\d+)<\/td><td><a class="guilty"[^>]*>g(\d+)\(\)/g),
-  ].map((m) => [Number(m[1]), Number(m[2])]);
+  const ranks = [...text.matchAll(/<td class="rank">(\d+)<\/td><td><a class="guilty"[^>]*>g(\d+)\(\)/g)].map(
+    (m) => [Number(m[1]), Number(m[2])],
+  );
   return { status: res.status, text, ranks };
 }
 

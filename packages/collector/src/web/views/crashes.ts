@@ -56,14 +56,14 @@ function guiltiesSection(
   nav: Html | string = '',
 ): Html {
   return html`<section><h2>Top guilties of the last 7 days</h2>${nav}
-<table id="guilties"><thead><tr><th class="num">#</th><th>Guilty</th><th class="num">Total</th>${builds.map(
+<table id="guilties"><thead><tr><th class="rank">#</th><th>Guilty</th><th class="num">Total</th>${builds.map(
     (b) => html`<th class="num"><a href="${BASE}/crashes/${encodeURIComponent(b)}">${b}</a></th>`,
   )}<th>Comment / hide</th></tr></thead>
 <tbody>${guilties.map(
     (
       g,
       i,
-    ) => html`<tr data-guilty-id="${g.id}"><td class="num rank">${first + i + 1}</td><td><a class="guilty" href="${BASE}/crashes/guilty_details/${g.id}">${funcmod(g)}</a></td>
+    ) => html`<tr data-guilty-id="${g.id}"><td class="rank">${first + i + 1}</td><td><a class="guilty" href="${BASE}/crashes/guilty_details/${g.id}">${funcmod(g)}</a></td>
 <td class="num">${g.total}</td>${builds.map((b) => html`<td class="num">${g.perBuild.get(b) ?? ''}</td>`)}
 <td>${guiltyForm(ctx, g, action)}</td></tr>`,
   )}</tbody></table>

@@ -193,8 +193,15 @@ describe('web views in Chromium', { skip: NO_CHROMIUM }, () => {
     const row = page.locator('#guilties tbody tr', { hasText: 'item_length() - [/usr/bin/crashme-g]' });
     assert.equal(await row.count(), 1);
     const heads = await cellTexts(page, '#guilties thead th');
-    assert.deepEqual(heads.slice(1, 4), ['Total', '41010', '41000']);
+    assert.deepEqual(heads.slice(0, 5), ['#', 'Guilty', 'Total', '41010', '41000']);
     assert.deepEqual((await row.locator('td.num').allTextContents()).slice(0, 3), ['3', '1', '2']);
+    const rank = await row.locator('td.rank').textContent();
+    // upstream's /crashes/offset/0: the same ranking, ten at a time, no further page here
+    await page.goto(`${base}/crashes/offset/0`);
+    const paged = page.locator('#guilties tbody tr', { hasText: 'item_length() - [/usr/bin/crashme-g]' });
+    assert.equal(await paged.locator('td.rank').textContent(), rank);
+    assert.equal(await page.locator('#next-page').count(), 0);
+    await page.goto(`${base}/crashes`);
     assert.equal(
       await page.locator('#guilties a.guilty', { hasText: 'worker_step() - [/usr/bin/crashme-mt]' }).count(),
       1,

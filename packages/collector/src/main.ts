@@ -163,6 +163,17 @@ async function main(argv: string[]): Promise<number> {
   }
   const stopPurge = schedulePurge(db, config, log);
   log.log('notice', 'listening', { host: address.address, port: address.port, db: redact(config.db) });
+  // Not awaited: the collector answers from now on; pages asked meanwhile compute their own.
+  const warmStart = performance.now();
+  app.warmViews().then(
+    (r) =>
+      log.log(
+        'info',
+        'web views warmed',
+        'skipped' in r ? { skipped: r.skipped } : { ms: Math.round(performance.now() - warmStart) },
+      ),
+    (err: unknown) => log.log('warning', 'warming the web views failed', { error: (err as Error).message }),
+  );
   // The base URL on stdout, one line, for scripts that start the collector on port 0.
   if (address.port !== 0) {
     const host = address.address.includes(':') ? `[${address.address}]` : address.address;

@@ -29,7 +29,8 @@ import {
   validateV2,
   validateV3,
 } from '../ingest/validate.ts';
-import { createWebHandler } from '../web/index.ts';
+import { createWebHandler, type WebHandler } from '../web/index.ts';
+import type { WarmResult } from '../web/warm.ts';
 import { accessDenied } from './access.ts';
 import { BodyBudget, readBody } from './body.ts';
 import { answerRecordsQuery } from './records-route.ts';
@@ -88,7 +89,7 @@ export class CollectorApp {
   readonly #db: Db;
   readonly #log: Logger;
   readonly #now: () => number;
-  readonly #web: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
+  readonly #web: WebHandler;
   readonly #budget: BodyBudget;
 
   constructor(opts: AppOptions) {
@@ -104,6 +105,12 @@ export class CollectorApp {
       now: () => this.#now() * 1000,
       csrfSecret: opts.csrfSecret ?? randomBytes(32),
     });
+  }
+
+  /** Fills the web views' memoised aggregates in the background (web/warm.ts), so the first
+   *  visitor after a start is served from memory; called once the collector listens. */
+  warmViews(): Promise<WarmResult> {
+    return this.#web.warm();
   }
 
   /** Entry point for node:http: reads a bounded body where the route takes one, then routes. */

@@ -15,6 +15,7 @@ import { MEMO_TTL_MS, Memo } from './memo.ts';
 import { BodyTooLarge, readForm, securityHeaders, sendHtml, sendText } from './respond.ts';
 import { match, type Request, type Route } from './router.ts';
 import { staticAsset } from './static.ts';
+import { type WarmResult, warmAggregates } from './warm.ts';
 
 export interface WebDeps {
   db: Db;
@@ -70,16 +71,21 @@ function serveStatic(req: IncomingMessage, res: ServerResponse, name: string): v
   res.end(req.method === 'HEAD' ? undefined : a.body);
 }
 
+export type WebHandler = ((req: IncomingMessage, res: ServerResponse) => Promise<void>) & {
+  /** Computes the memoised aggregates in the background (warm.ts); the collector calls it
+   *  once it listens. It settles when every aggregate is in memory, or at once when the
+   *  database has no records. */
+  warm(): Promise<WarmResult>;
+};
+
 /** Errors other than a bad request are thrown to the caller, the collector, which logs them
  *  and answers 500 (or cuts an answer already started, such as a CSV download). */
-export function createWebHandler(
-  deps: WebDeps,
-): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export function createWebHandler(deps: WebDeps): WebHandler {
   const nowMs = deps.now ?? Date.now;
   const memo = new Memo(MEMO_TTL_MS, nowMs);
   // SELECTs off the collector's thread on SQLite (db/sqlite-reads.ts); writes stay on deps.db.
   const db = readsOf(deps.db);
-  return async (req, res) => {
+  const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     securityHeaders(res);
     const url = new URL(req.url ?? '/', 'http://collector.invalid');
     const method = req.method ?? 'GET';
@@ -135,4 +141,5 @@ export function createWebHandler(
       throw e;
     }
   };
+  return Object.assign(handler, { warm: () => warmAggregates(db, memo, () => nowMs() / 1000) });
 }

@@ -1,25 +1,20 @@
 // Crashes routes: top guilties, per build, guilty details, backtraces, comment and hide.
-import {
-  crashCharts,
-  guilty,
-  guiltyBacktraces,
-  guiltyMachines,
-  setComment,
-  setHidden,
-  topGuilties,
-} from '../queries/crashes.ts';
+import { cached } from '../cached.ts';
+import { guilty, guiltyBacktraces, guiltyMachines, setComment, setHidden } from '../queries/crashes.ts';
 import { BASE } from '../layout.ts';
 import { redirect, sendHtml } from '../respond.ts';
 import { type Request, type Route, route } from '../router.ts';
-import { backtracesPage, crashesPage, guiltyDetailsPage } from '../views/crashes.ts';
+import { backtracesPage, crashesOffsetPage, crashesPage, guiltyDetailsPage } from '../views/crashes.ts';
 import { badRequest, notFound } from './errors.ts';
 
 const MAX_COMMENT = 80;
 
+const topOf = (r: Request, build?: string) => cached.topGuilties(r.memo, r.db, r.nowS, build);
+
 async function crashes(r: Request, build?: string): Promise<void> {
   const [top, charts] = await Promise.all([
-    r.memo.get(`crashes:top:${build ?? ''}`, () => topGuilties(r.db, r.nowS, build)),
-    build === undefined ? r.memo.get('crashes:charts', () => crashCharts(r.db)) : Promise.resolve(null),
+    topOf(r, build),
+    build === undefined ? cached.crashCharts(r.memo, r.db) : Promise.resolve(null),
   ]);
   sendHtml(r.res, 200, crashesPage(r.ctx, top, charts, build));
 }
@@ -36,6 +31,13 @@ async function saveGuilty(r: Request, back: (id: number) => string): Promise<voi
   if (hidden !== null) await setHidden(r.db, id, hidden === 'yes');
   r.memo.invalidate('crashes:');
   redirect(r.res, `${back(id)}?done=${hidden === 'yes' ? 'hidden' : 'saved'}`);
+}
+
+/** `/crashes/offset/<n>`: one page of ten top guilties, from the same memoised list. */
+async function offsetPage(r: Request): Promise<void> {
+  const n = Number(r.params[0]);
+  if (!Number.isSafeInteger(n)) return badRequest(r, 'offset: not a page number');
+  sendHtml(r.res, 200, crashesOffsetPage(r.ctx, await topOf(r), n));
 }
 
 async function details(r: Request): Promise<void> {
@@ -60,6 +62,8 @@ async function backtraces(r: Request): Promise<void> {
 export const crashRoutes: Route[] = [
   route('GET', '/crashes', (r) => crashes(r)),
   route('POST', '/crashes', (r) => saveGuilty(r, () => `${BASE}/crashes`)),
+  route('GET', '/crashes/offset/:int', offsetPage),
+  route('POST', '/crashes/offset/:int', (r) => saveGuilty(r, () => `${BASE}/crashes/offset/${r.params[0]}`)),
   route('GET', '/crashes/guilty_details/:int', details),
   route('POST', '/crashes/guilty_details/:int', (r) =>
     saveGuilty(r, (id) => `${BASE}/crashes/guilty_details/${id}`),

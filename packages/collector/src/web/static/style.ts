@@ -12,7 +12,7 @@ h1 { font-size:20px; margin:4px 0 12px; } h2 { font-size:16px; margin:20px 0 8px
 table { border-collapse:collapse; background:#fff; margin:4px 0 12px; }
 th, td { border:1px solid var(--line); padding:4px 8px; text-align:left; vertical-align:top; }
 th { background:#eef1f5; font-weight:600; }
-td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
+td.num, th.num, td.rank, th.rank { text-align:right; font-variant-numeric:tabular-nums; }
 section.panel { display:inline-block; vertical-align:top; margin-right:16px; max-width:480px; }
 section.panel table { max-height:none; }
 #records td { white-space:nowrap; }

@@ -42,19 +42,56 @@ ${countTable(
 )}`
     : ''
 }
-<section><h2>Top guilties of the last 7 days</h2>
-<table id="guilties"><thead><tr><th>Guilty</th><th class="num">Total</th>${top.builds.map(
+${guiltiesSection(ctx, top.builds, top.guilties, action, 0)}`;
+  return page(ctx, 'crashes', 'Crashes', body, charts !== null);
+}
+
+/** The top-guilties table; `first` is the rank (0-based) of its first row. */
+function guiltiesSection(
+  ctx: PageContext,
+  builds: string[],
+  guilties: TopGuilty[],
+  action: string,
+  first: number,
+  nav: Html | string = '',
+): Html {
+  return html`<section><h2>Top guilties of the last 7 days</h2>${nav}
+<table id="guilties"><thead><tr><th class="rank">#</th><th>Guilty</th><th class="num">Total</th>${builds.map(
     (b) => html`<th class="num"><a href="${BASE}/crashes/${encodeURIComponent(b)}">${b}</a></th>`,
   )}<th>Comment / hide</th></tr></thead>
-<tbody>${top.guilties.map(
+<tbody>${guilties.map(
     (
       g,
-    ) => html`<tr data-guilty-id="${g.id}"><td><a class="guilty" href="${BASE}/crashes/guilty_details/${g.id}">${funcmod(g)}</a></td>
-<td class="num">${g.total}</td>${top.builds.map((b) => html`<td class="num">${g.perBuild.get(b) ?? ''}</td>`)}
+      i,
+    ) => html`<tr data-guilty-id="${g.id}"><td class="rank">${first + i + 1}</td><td><a class="guilty" href="${BASE}/crashes/guilty_details/${g.id}">${funcmod(g)}</a></td>
+<td class="num">${g.total}</td>${builds.map((b) => html`<td class="num">${g.perBuild.get(b) ?? ''}</td>`)}
 <td>${guiltyForm(ctx, g, action)}</td></tr>`,
   )}</tbody></table>
-${top.guilties.length === 0 ? html`<p class="muted">No crashes with a guilty frame in the last 7 days.</p>` : ''}</section>`;
-  return page(ctx, 'crashes', 'Crashes', body, charts !== null);
+${guilties.length === 0 ? html`<p class="muted">No crashes with a guilty frame in the last 7 days${first > 0 ? ' past this rank' : ''}.</p>` : ''}</section>`;
+}
+
+/** Guilties per page of `/crashes/offset/<n>`, as upstream (its page n starts at rank 10 n + 1). */
+export const OFFSET_PAGE = 10;
+
+/** Upstream's `/crashes/offset/<n>`: the top guilties ranked 10 n + 1 to 10 n + 10, with
+ *  links to the pages before and after (upstream answered a bare fragment of table rows for a
+ *  script to append; here it is a page that works without JavaScript). */
+export function crashesOffsetPage(
+  ctx: PageContext,
+  top: { builds: string[]; guilties: TopGuilty[] },
+  n: number,
+): Html {
+  const first = n * OFFSET_PAGE;
+  const rows = top.guilties.slice(first, first + OFFSET_PAGE);
+  const link = (k: number, rel: string, text: string) =>
+    html`<a rel="${rel}" id="${rel}-page" href="${BASE}/crashes/offset/${k}">${text}</a>`;
+  const nav = html`<p class="pager">${n > 0 ? link(Math.min(n - 1, Math.floor(Math.max(top.guilties.length - 1, 0) / OFFSET_PAGE)), 'prev', '← previous') : ''}
+ Guilties ${rows.length === 0 ? 'none' : `${first + 1}-${first + rows.length}`} of ${top.guilties.length}
+ ${first + OFFSET_PAGE < top.guilties.length ? link(n + 1, 'next', 'next →') : ''}</p>`;
+  const body = html`<h1>Crashes</h1>
+<p><a href="${BASE}/crashes">All top guilties, with charts</a></p>
+${guiltiesSection(ctx, top.builds, rows, `${BASE}/crashes/offset/${n}`, first, nav)}`;
+  return page(ctx, 'crashes', `Crashes from ${first + 1}`, body);
 }
 
 export function guiltyDetailsPage(

@@ -15,7 +15,7 @@ import { readDaemonHostFacts } from './enrich/host-facts.ts';
 import { createMachineIdSource, type MachineIdSource } from './enrich/machine-id.ts';
 import { readFrame } from './intake/connection.ts';
 import { answer } from './intake/reply.ts';
-import { createLogBudget } from './intake/log-budget.ts';
+import { createLogBudget } from './observe/log-budget.ts';
 import { createConnectionSlots } from './intake/slots.ts';
 import { checkSocketPath, type Listener, openListener } from './intake/listen.ts';
 import { type HostFacts, validateFrame } from './intake/validate.ts';
@@ -26,12 +26,12 @@ import {
   journalingSink,
   type RecordFateJournal,
 } from './journal/journal-hook.ts';
-import { Channels, type Counters, createCounters, createMetrics, type PeerInfo, publish } from './metrics.ts';
+import { Channels, type Counters, createCounters, createMetrics, type PeerInfo, publish } from './observe/metrics.ts';
 import type { Pipeline, Refusal } from './pipeline.ts';
 import { startCrashDirDrain } from './crash-dir/drain-crash-dir.ts';
 import type { TelemRecord } from './record.ts';
 import { createDurablePipeline } from './spool/durable.ts';
-import { monotonicMs } from './clock.ts';
+import { monotonicMs } from './observe/clock.ts';
 
 /** A connection that has sent nothing for this long may be shed at the cap (intake/slots.ts). */
 const SHED_IDLE_AFTER_MS = 1000;

@@ -14,7 +14,7 @@ import { createHttpSink } from '../deliver/http.ts';
 import { DELIVERY_IN_FLIGHT, type DeliveryOutcome, type Sink } from '../deliver/sink.ts';
 import { createJournalHook } from '../journal/journal-hook.ts';
 import { createLimiter } from '../limit/limiter.ts';
-import { createMetrics } from '../metrics.ts';
+import { createMetrics } from '../observe/metrics.ts';
 import { createDrainer, type DrainerOptions } from './drain.ts';
 import { createQuarantine } from './quarantine.ts';
 import { createSpoolStore } from './store.ts';

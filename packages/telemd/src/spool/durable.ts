@@ -8,7 +8,7 @@ import type { Logger } from '@telemetrics/libtelemetry/log';
 import { DEFAULT_BACKOFF } from '../deliver/backoff.ts';
 import type { Sink } from '../deliver/sink.ts';
 import { createLimiter } from '../limit/limiter.ts';
-import { type Counters, createMetrics, createStatusWriter, type Metrics } from '../metrics.ts';
+import { type Counters, createMetrics, createStatusWriter, type Metrics } from '../observe/metrics.ts';
 import type { RecordFateJournal } from '../journal/journal-hook.ts';
 import type { Pipeline, PipelineSummary } from '../pipeline.ts';
 import type { TelemRecord } from '../record.ts';
@@ -17,7 +17,7 @@ import { createQuarantine } from './quarantine.ts';
 import { checkSpoolAccess, spoolDirError } from './spool-dir.ts';
 import { createSpoolPipeline, type SpoolPipeline } from './spool-pipeline.ts';
 import { createSpoolStore, type SpoolStore } from './store.ts';
-import { monotonicMs } from '../clock.ts';
+import { monotonicMs } from '../observe/clock.ts';
 
 export interface DurablePipelineContext {
   readonly config: TelemetryConfig;

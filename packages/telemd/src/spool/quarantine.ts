@@ -18,7 +18,7 @@ import { lstat, mkdir, readdir, readFile, rename, rm } from '@telemetrics/libtel
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import { decodeSpoolFile, MAX_SPOOL_FILE_BYTES } from '@telemetrics/libtelemetry/wire';
 import type { RecordFateJournal } from '../journal/journal-hook.ts';
-import type { Metrics } from '../metrics.ts';
+import type { Metrics } from '../observe/metrics.ts';
 import { writeFileDurably } from '../write-durably.ts';
 import type { SpoolStore } from './store.ts';
 

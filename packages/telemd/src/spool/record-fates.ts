@@ -5,7 +5,7 @@
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import type { DeliveryOutcome } from '../deliver/sink.ts';
 import type { RecordFateJournal } from '../journal/journal-hook.ts';
-import type { Metrics } from '../metrics.ts';
+import type { Metrics } from '../observe/metrics.ts';
 import type { TelemRecord } from '../record.ts';
 import { type Quarantine, quarantineEntry } from './quarantine.ts';
 import type { SpoolStore } from './store.ts';

@@ -8,7 +8,7 @@ import { encodeSpoolFile } from '@telemetrics/libtelemetry/wire';
 import { DOWN, idOf, makeRecord, OK, scriptedSink, smallTmpfs, tempDir } from './spool.fixtures.ts';
 import type { DeliveryOutcome } from '../deliver/sink.ts';
 import { createLimiter, type LimiterConfig } from '../limit/limiter.ts';
-import { CHANNELS, createMetrics, createStatusWriter } from '../metrics.ts';
+import { CHANNELS, createMetrics, createStatusWriter } from '../observe/metrics.ts';
 import { createDrainer } from './drain.ts';
 import { createQuarantine, QUARANTINE_DIR } from './quarantine.ts';
 import { createSpoolPipeline } from './spool-pipeline.ts';

@@ -22,7 +22,7 @@ import { spoolFileSize } from '@telemetrics/libtelemetry/wire';
 import { DELIVERY_IN_FLIGHT, type Sink } from '../deliver/sink.ts';
 import type { Limiter } from '../limit/limiter.ts';
 import type { RecordFateJournal } from '../journal/journal-hook.ts';
-import type { Metrics } from '../metrics.ts';
+import type { Metrics } from '../observe/metrics.ts';
 import type { Pipeline, Refusal } from '../pipeline.ts';
 import type { LimitReservation } from '../limit/limiter.ts';
 import type { TelemRecord } from '../record.ts';

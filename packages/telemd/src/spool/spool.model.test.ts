@@ -12,7 +12,7 @@ import { decodeSpoolFile, encodeSpoolFile } from '@telemetrics/libtelemetry/wire
 import fc from 'fast-check';
 import { DOWN, idOf, makeRecord, OK, scriptedSink, tempDir } from './spool.fixtures.ts';
 import { createLimiter } from '../limit/limiter.ts';
-import { CHANNELS, createMetrics } from '../metrics.ts';
+import { CHANNELS, createMetrics } from '../observe/metrics.ts';
 import { createDrainer, type Drainer } from './drain.ts';
 import { createQuarantine } from './quarantine.ts';
 import { createSpoolPipeline, type SpoolPipeline } from './spool-pipeline.ts';

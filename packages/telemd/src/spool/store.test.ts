@@ -19,7 +19,7 @@ import { makeRecord, OK, scriptedSink, tempDir } from './spool.fixtures.ts';
 import { vectorPath } from '../../../../test/helpers/vectors.ts';
 import { createLimiter } from '../limit/limiter.ts';
 import type { Sink } from '../deliver/sink.ts';
-import { createMetrics, type Metrics } from '../metrics.ts';
+import { createMetrics, type Metrics } from '../observe/metrics.ts';
 import { createDrainer } from './drain.ts';
 import { createQuarantine, type Quarantine, QUARANTINE_DIR } from './quarantine.ts';
 import { createSpoolStore, type SpoolStore } from './store.ts';

@@ -56,7 +56,7 @@ import { compareOldestFirst, type ScannedEntry, scanSpoolDir, tempName } from '.
 // writer.ts (and node:worker_threads) is loaded on first use: a daemon that never sees a burst
 // does not pay for it at start-up.
 import type { BatchWriter, WriteJob, WriteOutcome } from './writer.ts';
-import { monotonicMs } from '../clock.ts';
+import { monotonicMs } from '../observe/clock.ts';
 
 const NAME_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 /** Longer than C's 6-character mkstemp names, so a rename can never replace one of them. */

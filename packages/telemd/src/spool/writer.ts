@@ -13,7 +13,7 @@
 // accepted record is never lost and intake never hangs.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '@telemetrics/libtelemetry/log';
-import { monotonicMs } from '../clock.ts';
+import { monotonicMs } from '../observe/clock.ts';
 
 export interface WriteJob {
   /** Names inside the spool directory. */

@@ -93,7 +93,7 @@ test(`fuzzed frames never stop telemd (seed ${SEED}, ${FRAMES} frames)`, { timeo
   assert.equal(connections, FRAMES);
   assert.ok(rejected > FRAMES / 2, `most fuzzed frames are rejected (${rejected})`);
   // Each rejection is counted; the log says it at most about twice a second (a fuzz run once
-  // wrote 4924 warning lines), with the counts in its summary lines (intake/log-budget.ts).
+  // wrote 4924 warning lines), with the counts in its summary lines (observe/log-budget.ts).
   assert.ok(warnings < rejected / 10, `rejections are rate-limited in the log: ${warnings} warnings`);
   assert.ok(summaries >= 1, 'the rejections beyond the first are summed up');
   console.log(

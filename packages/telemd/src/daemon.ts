@@ -25,12 +25,19 @@ import {
   journalingPipeline,
   journalingSink,
   type RecordFateJournal,
-} from './journal/journal-hook.ts';
-import { Channels, type Counters, createCounters, createMetrics, type PeerInfo, publish } from './observe/metrics.ts';
-import type { Pipeline, Refusal } from './pipeline.ts';
+} from './pipeline/journal-hook.ts';
+import {
+  Channels,
+  type Counters,
+  createCounters,
+  createMetrics,
+  type PeerInfo,
+  publish,
+} from './observe/metrics.ts';
+import type { Pipeline, Refusal } from './pipeline/pipeline.ts';
 import { startCrashDirDrain } from './crash-dir/drain-crash-dir.ts';
 import type { TelemRecord } from './record.ts';
-import { createDurablePipeline } from './spool/durable.ts';
+import { createDurablePipeline } from './pipeline/durable.ts';
 import { monotonicMs } from './observe/clock.ts';
 
 /** A connection that has sent nothing for this long may be shed at the cap (intake/slots.ts). */
@@ -61,7 +68,7 @@ export interface DaemonOptions {
   /** Absolute path `config` was loaded from; records whose CFG: names it use the main config quietly. */
   readonly configFile?: string | undefined;
   readonly createSink?: (context: { config: TelemetryConfig; logger: Logger }) => Sink;
-  /** Replaces the durable pipeline (spool/durable.ts); only tests do, with a stub. */
+  /** Replaces the durable pipeline (pipeline/durable.ts); only tests do, with a stub. */
   readonly createPipeline?: (context: PipelineContext) => Pipeline;
   /** Wall clock for machine-id rotation. */
   readonly now?: () => number;
@@ -162,7 +169,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       ),
       journal,
     );
-    // Durable by default: write-ahead spool, drainer, rate limits (spool/durable.ts).
+    // Durable by default: write-ahead spool, drainer, rate limits (pipeline/durable.ts).
     const pipeline = journalingPipeline(
       options.createPipeline
         ? options.createPipeline({ config, sink, logger, counters, journal })
@@ -242,7 +249,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let connectionSeq = 0;
   let closing: Promise<void> | undefined;
 
-  // Client-triggered warnings are logged at most once a second, the rest counted (log-budget.ts).
+  // Client-triggered warnings are logged at most once a second, the rest counted (observe/log-budget.ts).
   const shedLog = createLogBudget({
     logger,
     level: 'warning',

@@ -9,15 +9,15 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { droppedJournalPath, readJournal } from '@telemetrics/libtelemetry/internal/journal';
 import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
-import { DOWN, idOf, makeRecord, OK, scriptedSink, tempDir } from './spool.fixtures.ts';
+import { DOWN, idOf, makeRecord, OK, scriptedSink, tempDir } from '../spool/spool.fixtures.ts';
 import { createHttpSink } from '../deliver/http.ts';
 import { DELIVERY_IN_FLIGHT, type DeliveryOutcome, type Sink } from '../deliver/sink.ts';
-import { createJournalHook } from '../journal/journal-hook.ts';
-import { createLimiter } from '../limit/limiter.ts';
+import { createJournalHook } from './journal-hook.ts';
+import { createLimiter } from './limiter.ts';
 import { createMetrics } from '../observe/metrics.ts';
 import { createDrainer, type DrainerOptions } from './drain.ts';
 import { createQuarantine } from './quarantine.ts';
-import { createSpoolStore } from './store.ts';
+import { createSpoolStore } from '../spool/store.ts';
 
 const uid = process.getuid!();
 const NO_LIMITS = {

@@ -27,13 +27,13 @@
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF } from '../deliver/backoff.ts';
 import { DELIVERY_IN_FLIGHT, type DeliveryOutcome, type Sink } from '../deliver/sink.ts';
-import type { Limiter, LimitReservation } from '../limit/limiter.ts';
-import type { RecordFateJournal } from '../journal/journal-hook.ts';
+import type { Limiter, LimitReservation } from './limiter.ts';
+import type { RecordFateJournal } from './journal-hook.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import type { TelemRecord } from '../record.ts';
 import { type Quarantine, quarantineEntry } from './quarantine.ts';
-import { dropRateLimited, rejectPermanently } from './record-fates.ts';
-import type { SpoolEntry, SpoolStore } from './store.ts';
+import { dropRateLimited, rejectPermanently } from './fates.ts';
+import type { SpoolEntry, SpoolStore } from '../spool/store.ts';
 import { monotonicMs } from '../observe/clock.ts';
 
 export const DEFAULT_MAX_PER_PASS = 500;

@@ -214,7 +214,7 @@ export function createJournalHook(options: JournalHookOptions): JournalHook {
 /** What the spool needs to journal the records it gives up on (and keeps local from the spool). */
 export type RecordFateJournal = Pick<JournalHook, 'recordDropped' | 'recordKeptLocal'>;
 
-/** What the wrappers need of telemd's Sink and Pipeline (deliver/sink.ts, pipeline.ts). */
+/** What the wrappers need of telemd's Sink and Pipeline (deliver/sink.ts, pipeline/pipeline.ts). */
 export interface JournalSinkLike<R extends JournalHookRecord, O extends { readonly kind: string }> {
   deliver(record: R, signal?: AbortSignal): Promise<O>;
   batchLimit?(record: R): { readonly records: number } | undefined;

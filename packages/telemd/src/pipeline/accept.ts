@@ -20,16 +20,16 @@
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import { spoolFileSize } from '@telemetrics/libtelemetry/wire';
 import { DELIVERY_IN_FLIGHT, type Sink } from '../deliver/sink.ts';
-import type { Limiter } from '../limit/limiter.ts';
-import type { RecordFateJournal } from '../journal/journal-hook.ts';
+import type { Limiter } from './limiter.ts';
+import type { RecordFateJournal } from './journal-hook.ts';
 import type { Metrics } from '../observe/metrics.ts';
-import type { Pipeline, Refusal } from '../pipeline.ts';
-import type { LimitReservation } from '../limit/limiter.ts';
+import type { Pipeline, Refusal } from './pipeline.ts';
+import type { LimitReservation } from './limiter.ts';
 import type { TelemRecord } from '../record.ts';
 import type { Drainer } from './drain.ts';
 import type { Quarantine } from './quarantine.ts';
-import { dropRateLimited, rejectPermanently } from './record-fates.ts';
-import type { SpoolEntry, SpoolStore } from './store.ts';
+import { dropRateLimited, rejectPermanently } from './fates.ts';
+import type { SpoolEntry, SpoolStore } from '../spool/store.ts';
 
 /** Direct first attempts running at once; beyond that records wait for the drainer (deliver/sink.ts). */
 export const MAX_DIRECT_IN_FLIGHT = DELIVERY_IN_FLIGHT;
@@ -45,7 +45,7 @@ export interface SpoolPipelineOptions {
   readonly deliveryEnabled: boolean;
   readonly strategy: 'spool' | 'drop';
   readonly maxInFlight?: number;
-  /** Journals the records given up on here (journal/journal-hook.ts). */
+  /** Journals the records given up on here (pipeline/journal-hook.ts). */
   readonly journal?: RecordFateJournal | undefined;
 }
 

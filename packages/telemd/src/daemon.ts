@@ -11,14 +11,14 @@ import { createOverrideResolver } from './deliver/cfg-override.ts';
 import { createHttpSink } from './deliver/http.ts';
 import { withOtlpExport } from './deliver/otlp/index.ts';
 import type { Sink } from './deliver/sink.ts';
-import { readDaemonHostFacts } from './enrich/host-facts.ts';
+import { type HostFacts, readDaemonHostFacts } from './enrich/host-facts.ts';
 import { createMachineIdSource, type MachineIdSource } from './enrich/machine-id.ts';
 import { readFrame } from './intake/connection.ts';
 import { answer } from './intake/reply.ts';
 import { createLogBudget } from './observe/log-budget.ts';
 import { createConnectionSlots } from './intake/slots.ts';
 import { checkSocketPath, type Listener, openListener } from './intake/listen.ts';
-import { type HostFacts, validateFrame } from './intake/validate.ts';
+import { validateFrame } from './intake/validate.ts';
 import {
   createJournalHook,
   type JournalHook,
@@ -35,7 +35,7 @@ import {
   publish,
 } from './observe/metrics.ts';
 import type { Pipeline, Refusal } from './pipeline/pipeline.ts';
-import { startCrashDirDrain } from './crash-dir/drain-crash-dir.ts';
+import { startCrashDirDrain } from './intake/crash-dir.ts';
 import type { TelemRecord } from './record.ts';
 import { createDurablePipeline } from './pipeline/durable.ts';
 import { monotonicMs } from './observe/clock.ts';
@@ -402,7 +402,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
   touch();
   listener.serve(onConnection);
-  // Crash reports Node programs kept while telemd was unreachable (crash-dir/drain-crash-dir.ts).
+  // Crash reports Node programs kept while telemd was unreachable (intake/crash-dir.ts).
   const crashDir = startCrashDirDrain({
     dir: stage.config.crash_dir,
     admit: (frame, bytes) => admit(frame, { connection: ++connectionSeq }, bytes),

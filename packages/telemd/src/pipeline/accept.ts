@@ -18,6 +18,7 @@
 // TELEM_DISK_FULL, TELEM_SPOOL_IO; TELEM_RATE_LIMITED for strategy drop, whose
 // limit is taken before the write so a refused record is never written).
 import type { Logger } from '@telemetrics/libtelemetry/log';
+import { streakLogDue } from '../observe/log-budget.ts';
 import { spoolFileSize } from '@telemetrics/libtelemetry/wire';
 import { DELIVERY_IN_FLIGHT, type Sink } from '../deliver/sink.ts';
 import type { Limiter } from './limiter.ts';
@@ -179,7 +180,7 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
         if (put.reason === 'io') {
           // One line per streak (then every 100th): each dropped record has its own line anyway.
           writeFailures++;
-          if (writeFailures === 1 || writeFailures % 100 === 0) {
+          if (streakLogDue(writeFailures, 100)) {
             logger.log('err', 'cannot write spool file', {
               path: store.dir,
               code: put.code,

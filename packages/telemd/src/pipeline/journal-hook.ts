@@ -21,6 +21,7 @@ import {
   readJournal,
 } from '@telemetrics/libtelemetry/internal/journal';
 import type { Logger } from '@telemetrics/libtelemetry/log';
+import { streakLogDue } from '../observe/log-budget.ts';
 
 export interface JournalHookRecord {
   readonly headers: RecordHeaders;
@@ -119,7 +120,7 @@ export function createJournalHook(options: JournalHookOptions): JournalHook {
     const n = (failures.get(kind) ?? 0) + 1;
     failures.set(kind, n);
     // A full or read-only disk fails every record: say it once, then every 100th time.
-    if (n === 1 || n % 100 === 0) {
+    if (streakLogDue(n, 100)) {
       logger.log('err', `journal: ${kind} failed`, {
         count: n,
         code: (err as { code?: string }).code,

@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import type net from 'node:net';
 import type { TelemetryConfig } from '@telemetrics/libtelemetry/config';
 import type { Logger } from '@telemetrics/libtelemetry/log';
+import { createInFlight, type InFlight } from './in-flight.ts';
 import { createDoor, type Door } from './intake/admit.ts';
 import { startCrashDirDrain } from './intake/crash-dir.ts';
 import { checkSocketPath, type Listener, openListener } from './intake/listen.ts';
@@ -147,7 +148,7 @@ function createIdleTimer(options: {
 /** The connections being served: their sockets and their work, from accept until answered. */
 interface Connections {
   readonly sockets: Set<net.Socket>;
-  readonly work: Set<Promise<void>>;
+  readonly work: InFlight;
 }
 
 interface CloseParts {
@@ -172,7 +173,7 @@ async function closeDaemon(parts: CloseParts, timeoutMs: number): Promise<void> 
   });
   const drained = (async () => {
     await parts.crashDir.close();
-    while (work.size > 0) await Promise.allSettled([...work]);
+    await work.settled();
     await retireStage(parts.stage());
     await Promise.allSettled([...parts.retiring]);
     // Last: retiring stages may share it and still journal their final deliveries.
@@ -216,7 +217,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     onAccepted: (record) => emitter.emit('accepted', record),
     onRejected: (event) => emitter.emit('rejected', event),
   });
-  const connections: Connections = { sockets: new Set(), work: new Set() };
+  const connections: Connections = { sockets: new Set(), work: createInFlight() };
   const retiring = new Set<Promise<void>>();
   let connectionSeq = 0;
   let closing: Promise<void> | undefined;
@@ -254,10 +255,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         slots.release(socket);
         socket.destroy();
         connections.sockets.delete(socket);
-        connections.work.delete(work);
-        idle.touch();
       });
-    connections.work.add(work);
+    // Tracked until its cleanup ran; then the idle timer restarts, with this one gone.
+    void connections.work.track(work).finally(() => idle.touch());
   }
 
   idle.touch();

@@ -18,6 +18,7 @@
 // TELEM_DISK_FULL, TELEM_SPOOL_IO; TELEM_RATE_LIMITED for strategy drop, whose
 // limit is taken before the write so a refused record is never written).
 import type { Logger } from '@telemetrics/libtelemetry/log';
+import { createInFlight } from '../in-flight.ts';
 import { streakLogDue } from '../observe/log-budget.ts';
 import { spoolFileSize } from '@telemetrics/libtelemetry/wire';
 import { DELIVERY_IN_FLIGHT, type Sink } from '../deliver/sink.ts';
@@ -60,18 +61,17 @@ export interface SpoolPipeline extends Pipeline {
 export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipeline {
   const { store, sink, limiter, drainer, logger, metrics } = options;
   const maxInFlight = options.maxInFlight ?? MAX_DIRECT_IN_FLIGHT;
-  const inFlight = new Set<Promise<void>>();
+  const inFlight = createInFlight();
   const abort = new AbortController();
   let closed = false;
   let writeFailures = 0;
 
   function track(p: Promise<void>): void {
-    const t = p
-      .catch((err: Error) =>
+    void inFlight.track(
+      p.catch((err: Error) =>
         logger.log('err', 'delivery attempt failed unexpectedly', { detail: err.message }),
-      )
-      .finally(() => inFlight.delete(t));
-    inFlight.add(t);
+      ),
+    );
   }
 
   function keep(record: TelemRecord, entry: SpoolEntry, why: string): void {
@@ -221,7 +221,7 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
     },
 
     async idle() {
-      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      await inFlight.settled();
     },
 
     async close() {

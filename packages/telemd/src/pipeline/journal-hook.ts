@@ -21,6 +21,7 @@ import {
   readJournal,
 } from '@telemetrics/libtelemetry/internal/journal';
 import type { Logger } from '@telemetrics/libtelemetry/log';
+import { createInFlight } from '../in-flight.ts';
 import { streakLogDue } from '../observe/log-budget.ts';
 
 export interface JournalHookRecord {
@@ -71,7 +72,7 @@ export function createJournalHook(options: JournalHookOptions): JournalHook {
   // Opened on first use: a missing log directory must not stop telemd from starting.
   let main: Promise<Journal> | undefined;
   let dropped: Promise<Journal> | undefined;
-  const pending = new Set<Promise<void>>();
+  const pending = createInFlight();
   const failures = new Map<string, number>();
   let closed = false;
 
@@ -132,9 +133,7 @@ export function createJournalHook(options: JournalHookOptions): JournalHook {
   }
 
   function track(work: Promise<void>): Promise<void> {
-    const p = work.finally(() => pending.delete(p));
-    pending.add(p);
-    return p;
+    return pending.track(work);
   }
 
   async function append(
@@ -199,7 +198,7 @@ export function createJournalHook(options: JournalHookOptions): JournalHook {
       }),
     async close() {
       closed = true;
-      await Promise.allSettled([...pending]);
+      await pending.settled();
       for (const j of [main, dropped]) {
         if (!j) continue;
         try {

@@ -282,7 +282,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
     if (!batch) return;
     outstanding = undefined;
     if (reply.dirSynced) dirSyncs++;
-    batch.forEach((p, i) => p.resolve(outcomeOf(reply, i)));
+    for (const [i, p] of batch.entries()) p.resolve(outcomeOf(reply, i));
     // The next batch gathered while this one was written: send it once gatherMs has passed
     // since this one was sent (at once after a slow batch, e.g. fsyncs on a busy disk).
     if (queue.length > 0) scheduleFlush(Math.max(0, gatherMs - (monotonicMs() - sentAt)));

@@ -5,25 +5,23 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
+import { pollFor } from '../helpers/poll.ts';
 import { spawnTelemd } from '../helpers/telemd.ts';
 
 /** Connect at the first instant the socket accepts, then close without writing. */
 async function connectAndCloseDuringStart(socketPath: string, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const socket = await new Promise<net.Socket | undefined>((resolve) => {
-      const s = net.createConnection({ path: socketPath });
-      s.once('connect', () => resolve(s));
-      s.once('error', () => resolve(undefined));
-    });
-    if (socket) {
-      socket.destroy();
-      return;
-    }
-    // Polling the connect is the point: it aims at the start-up gap.
-    if (performance.now() > deadline) throw new Error('telemd never accepted a connection');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  // Polling the connect is the point: it aims at the start-up gap (the next turn of the loop).
+  const socket = await pollFor(
+    () =>
+      new Promise<net.Socket | undefined>((resolve) => {
+        const s = net.createConnection({ path: socketPath });
+        s.once('connect', () => resolve(s));
+        s.once('error', () => resolve(undefined));
+      }),
+    'telemd to accept a connection',
+    { timeoutMs },
+  );
+  socket.destroy();
 }
 
 test('a connection opened and closed during start-up is logged as empty, not as a read timeout', async () => {

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
+import { pollFor } from '../helpers/poll.ts';
 import { startCollector } from '../helpers/collector.ts';
 import { spawnTelemd } from '../helpers/telemd.ts';
 import { hprobeFrame } from '../helpers/vectors.ts';
@@ -12,21 +13,18 @@ const frame = (n: number) => hprobeFrame(0x5a00 + n).bytes;
 
 /** Connect at the first instant the socket accepts; write the frame and end. */
 async function sendAsSoonAsPossible(socketPath: string, bytes: Buffer, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const connected = await new Promise<net.Socket | undefined>((resolve) => {
-      const socket = net.createConnection({ path: socketPath });
-      socket.once('connect', () => resolve(socket));
-      socket.once('error', () => resolve(undefined));
-    });
-    if (connected) {
-      connected.end(bytes);
-      return;
-    }
-    // Polling the connect is the point of this test: it aims at the start-up gap.
-    if (performance.now() > deadline) throw new Error('telemd never accepted a connection');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  // Polling the connect is the point: it aims at the start-up gap (the next turn of the loop).
+  const connected = await pollFor(
+    () =>
+      new Promise<net.Socket | undefined>((resolve) => {
+        const socket = net.createConnection({ path: socketPath });
+        socket.once('connect', () => resolve(socket));
+        socket.once('error', () => resolve(undefined));
+      }),
+    'telemd to accept a connection',
+    { timeoutMs },
+  );
+  connected.end(bytes);
 }
 
 test('a probe connecting during start-up is served, not left unread', async () => {

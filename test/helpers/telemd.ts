@@ -43,14 +43,9 @@ export function renderConfig(config: Partial<TelemetryConfig>): string {
   return out;
 }
 
-/** Wait until `predicate` holds, polling; rejects after `timeoutMs` with `what`. */
-export async function waitUntil(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
+import { waitUntil } from './poll.ts';
+
+export { waitUntil };
 
 export interface TestDaemon extends AsyncDisposable {
   readonly daemon: Daemon;

@@ -3,24 +3,12 @@
 // connection at once, not as TELEMD_READ_TIMEOUT when the read deadline
 // passes: its close happened before the reader listened for it (issue 14).
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { test } from 'node:test';
-import { pollFor } from '../helpers/poll.ts';
-import { spawnTelemd } from '../helpers/telemd.ts';
+import { connectOnceAccepting, spawnTelemd } from '../helpers/telemd.ts';
 
 /** Connect at the first instant the socket accepts, then close without writing. */
 async function connectAndCloseDuringStart(socketPath: string, timeoutMs: number): Promise<void> {
-  // Polling the connect is the point: it aims at the start-up gap (the next turn of the loop).
-  const socket = await pollFor(
-    () =>
-      new Promise<net.Socket | undefined>((resolve) => {
-        const s = net.createConnection({ path: socketPath });
-        s.once('connect', () => resolve(s));
-        s.once('error', () => resolve(undefined));
-      }),
-    'telemd to accept a connection',
-    { timeoutMs },
-  );
+  const socket = await connectOnceAccepting(socketPath, timeoutMs);
   socket.destroy();
 }
 

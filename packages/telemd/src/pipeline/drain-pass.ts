@@ -26,20 +26,25 @@ export interface PassResult {
   readonly stoppedBy: 'done' | 'backoff' | StopReason;
 }
 
-/** What a pass needs of its drainer: the parts, the settings, and the state that outlives it. */
-export interface PassContext {
+/** The drainer's parts and settings (DrainerOptions, drain.ts), which a pass uses as they are. */
+export interface DrainParts {
   readonly store: SpoolStore;
   readonly quarantine: Quarantine;
   readonly sink: Sink;
   readonly limiter: Limiter;
   readonly metrics: Metrics;
   readonly logger: Logger;
-  readonly journal?: RecordFateJournal | undefined;
   readonly strategy: 'spool' | 'drop';
   readonly deliveryEnabled: boolean;
+  /** Journals what happens to records read back from the spool (kept local, dropped, quarantined). */
+  readonly journal?: RecordFateJournal | undefined;
   /** Minutes; -1 never. */
   readonly recordExpiryMinutes: number;
   readonly processTimeMs: number;
+}
+
+/** What a pass needs of its drainer: the parts, the settings, and the state that outlives it. */
+export interface PassContext extends DrainParts {
   readonly maxPerPass: number;
   readonly maxInFlight: number;
   readonly signal: AbortSignal;

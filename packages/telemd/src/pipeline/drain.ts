@@ -1,58 +1,20 @@
-// The retry loop: delivers spooled records oldest first through the Sink.
-//
-// - delivered -> unlink; retryable -> stop the pass and back off (full
-//   jitter, Retry-After honoured, backoff.ts); permanent (4xx but 408/429)
-//   -> quarantine with the answer; expired (record_expiry, by mtime) ->
-//   unlink, log, count, journal as dropped; unreadable/foreign/non-regular
-//   -> quarantine.
-// - Up to `maxInFlight` deliveries run at once (DELIVERY_IN_FLIGHT, sink.ts),
-//   started in listing order. The first retryable failure stops the pass:
-//   none new start, those in flight finish, one backoff. After a backoff the
-//   first send goes alone; its success opens the window.
-// - While backing off nothing is sent (a dead server is not hammered) and
-//   intake is never blocked: the pipeline only writes files.
-// - Any success after failures ("server came back") starts a pass at once.
-// - When idle, a pass runs every `processTimeMs` (spool_process_time), so
-//   files dropped in by others (a C telemprobd) are picked up too.
-// - Rate limits apply here as well (C's spool loop bypassed them, BUG-24):
-//   with strategy spool a refused record waits for the window to move.
-// - Per pass at most `maxPerPass` entries are examined (C: 60 examined / 50
-//   sent); then the next pass is queued immediately, so a big backlog drains
-//   at full speed without starving the event loop.
-// - Batched delivery: records the sink admits (sink.batchLimit(), once the
-//   collector advertised its batch endpoint) are collected into requests of up
-//   to its max-records; each record's own entry in the answer decides its file
-//   (docs/delivery.md). A pass then examines up to BATCHES_PER_PASS batches.
-// - The next wake-up is the earliest one asked for (schedule()).
-import type { Logger } from '@telemetrics/libtelemetry/log';
 import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF } from '../deliver/backoff.ts';
-import { DELIVERY_IN_FLIGHT, type DeliveryOutcome, type Sink } from '../deliver/sink.ts';
+import { DELIVERY_IN_FLIGHT, type DeliveryOutcome } from '../deliver/sink.ts';
 import { monotonicMs } from '../observe/clock.ts';
 import { streakLogDue } from '../observe/log-budget.ts';
-import type { Metrics } from '../observe/metrics.ts';
-import type { SpoolEntry, SpoolStore } from '../spool/store.ts';
-import { DrainPass, type PassContext, type PassResult, quarantineSuspects } from './drain-pass.ts';
-import type { RecordFateJournal } from './journal-hook.ts';
-import type { Limiter } from './limiter.ts';
-import type { Quarantine } from './quarantine.ts';
+import type { SpoolEntry } from '../spool/store.ts';
+import {
+  type DrainParts,
+  DrainPass,
+  type PassContext,
+  type PassResult,
+  quarantineSuspects,
+} from './drain-pass.ts';
 
 export { BATCHES_PER_PASS, type PassResult, UNPARSABLE_GRACE_MS } from './drain-pass.ts';
 
 export const DEFAULT_MAX_PER_PASS = 500;
-export interface DrainerOptions {
-  readonly store: SpoolStore;
-  readonly quarantine: Quarantine;
-  readonly sink: Sink;
-  readonly limiter: Limiter;
-  readonly metrics: Metrics;
-  readonly logger: Logger;
-  readonly strategy: 'spool' | 'drop';
-  readonly deliveryEnabled: boolean;
-  /** Journals what happens to records read back from the spool (kept local, dropped, quarantined). */
-  readonly journal?: RecordFateJournal | undefined;
-  /** Minutes; -1 never. */
-  readonly recordExpiryMinutes: number;
-  readonly processTimeMs: number;
+export interface DrainerOptions extends DrainParts {
   readonly random?: () => number;
   readonly wallNow?: () => number;
   readonly monotonicNow?: () => number;

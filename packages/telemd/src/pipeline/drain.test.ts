@@ -16,7 +16,7 @@ import { DELIVERY_IN_FLIGHT, type DeliveryOutcome, type Sink } from '../deliver/
 import { createJournalHook } from './journal-hook.ts';
 import { createLimiter } from './limiter.ts';
 import { createMetrics } from '../observe/metrics.ts';
-import { createDrainer, type DrainerOptions } from './drain.ts';
+import { createDrainer, type DrainerOptions, nextWakeUp } from './drain.ts';
 import { createQuarantine } from './quarantine.ts';
 import { createSpoolStore } from '../spool/store.ts';
 
@@ -329,4 +329,14 @@ test('failures of attempts in flight together share one backoff step', async () 
   } finally {
     await drainer.close();
   }
+});
+
+test('nextWakeUp: a cut pass goes on at once, a finished one waits spool_process_time unless asked again', () => {
+  const times = { processTimeMs: 120_000, backoffLeftMs: () => 5_000 };
+  assert.equal(nextWakeUp('pass-limit', false, times), 0);
+  assert.equal(nextWakeUp('done', true, times), 0);
+  assert.equal(nextWakeUp('done', false, times), 120_000);
+  assert.equal(nextWakeUp('backoff', true, times), 5_000);
+  assert.equal(nextWakeUp('retryable', true, times), undefined);
+  assert.equal(nextWakeUp('rate-limited', false, times), undefined);
 });

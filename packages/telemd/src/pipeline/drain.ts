@@ -40,6 +40,22 @@ export interface Drainer {
   close(): Promise<void>;
 }
 
+/**
+ * When the next pass is due after one that stopped by `stoppedBy` (undefined: no wake-up from
+ * here; a retryable stop has scheduled its backoff, a rate-limited one its window). `again`: a
+ * pass was asked for while this one ran.
+ */
+export function nextWakeUp(
+  stoppedBy: PassResult['stoppedBy'],
+  again: boolean,
+  times: { readonly processTimeMs: number; readonly backoffLeftMs: () => number },
+): number | undefined {
+  if (stoppedBy === 'pass-limit') return 0;
+  if (stoppedBy === 'done') return again ? 0 : times.processTimeMs;
+  if (stoppedBy === 'backoff') return times.backoffLeftMs();
+  return undefined;
+}
+
 export function createDrainer(options: DrainerOptions): Drainer {
   const { store, metrics, logger } = options;
   const random = options.random ?? Math.random;
@@ -137,6 +153,30 @@ export function createDrainer(options: DrainerOptions): Drainer {
     }
   }
 
+  /** One pass (a failure is logged, never thrown), then the wake-up it calls for. */
+  async function passThenSchedule(): Promise<PassResult> {
+    let result: PassResult;
+    try {
+      result = await pass();
+    } catch (err) {
+      logger.log('err', 'spool pass failed', { detail: (err as Error).message });
+      result = { delivered: 0, examined: 0, stoppedBy: 'done' };
+    } finally {
+      current = undefined;
+    }
+    if (closed) return result;
+    const wake = nextWakeUp(result.stoppedBy, again, {
+      processTimeMs: options.processTimeMs,
+      backoffLeftMs: () => backoffUntil - monotonicNow(),
+    });
+    if (wake !== undefined) schedule(wake);
+    // A pass cut at the pass limit continues with its old listing: records spooled meanwhile
+    // (`again`) are not in it, so the request for a fresh pass must outlive the backlog pass.
+    // Resetting it here parked them until spool_process_time with the server healthy.
+    if (result.stoppedBy !== 'pass-limit') again = false;
+    return result;
+  }
+
   const d: Drainer = {
     get backingOff() {
       return failures > 0 && monotonicNow() < backoffUntil;
@@ -162,30 +202,7 @@ export function createDrainer(options: DrainerOptions): Drainer {
         again = true;
         return current;
       }
-      current = (async () => {
-        let result: PassResult;
-        try {
-          result = await pass();
-        } catch (err) {
-          logger.log('err', 'spool pass failed', { detail: (err as Error).message });
-          result = { delivered: 0, examined: 0, stoppedBy: 'done' };
-        } finally {
-          current = undefined;
-        }
-        if (closed) return result;
-        // A pass cut at the pass limit continues with its old listing: records spooled meanwhile
-        // (`again`) are not in it, so the request for a fresh pass must outlive the backlog pass.
-        // Resetting it here parked them until spool_process_time with the server healthy.
-        if (result.stoppedBy === 'pass-limit') {
-          schedule(0);
-          return result;
-        }
-        if (again && result.stoppedBy === 'done') schedule(0);
-        else if (result.stoppedBy === 'done') schedule(options.processTimeMs);
-        else if (result.stoppedBy === 'backoff') schedule(backoffUntil - monotonicNow());
-        again = false;
-        return result;
-      })();
+      current = passThenSchedule();
       return current;
     },
     reportFailure(outcome) {

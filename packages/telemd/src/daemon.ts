@@ -116,6 +116,37 @@ export function configChanges(old: TelemetryConfig, next: TelemetryConfig): Relo
   return { changed, needsRestart: changed.filter((k) => k === 'socket_path') };
 }
 
+/** The stage for `config`, ready; if it cannot be, it is retired and the running one stays. */
+async function readyNextStage(
+  old: Stage,
+  config: TelemetryConfig,
+  options: DaemonOptions,
+  life: DaemonLifeState,
+): Promise<Stage> {
+  const next = await buildStage(config, options, life, old);
+  try {
+    await next.pipeline.ready;
+  } catch (error) {
+    // Refused like a config that does not load: the running stage stays.
+    await retireStage(next, old);
+    throw error;
+  }
+  return next;
+}
+
+function logReload(
+  logger: Logger,
+  report: ReloadReport,
+  socket: { current: string; configured: string },
+): void {
+  logger.log('notice', 'configuration reloaded', {
+    changed: report.changed.length > 0 ? report.changed.join(',') : 'none',
+  });
+  if (report.needsRestart.length > 0) {
+    logger.log('warning', 'socket_path changed: the new path takes effect only after a restart', socket);
+  }
+}
+
 /**
  * Idle exit (daemon_recycling_enabled): C exits 300 s after the last client (spec 5.3, 9.5).
  * `touch()` restarts the wait; when it ends while work remains, it waits again.
@@ -158,7 +189,7 @@ interface CloseParts {
   readonly crashDir: { close(): Promise<void> };
   readonly door: Door;
   readonly stage: () => Stage;
-  readonly retiring: Set<Promise<void>>;
+  readonly retiring: InFlight;
 }
 
 /** Stop accepting, let accepted connections finish within `timeoutMs`, then release everything. */
@@ -175,7 +206,7 @@ async function closeDaemon(parts: CloseParts, timeoutMs: number): Promise<void> 
     await parts.crashDir.close();
     await work.settled();
     await retireStage(parts.stage());
-    await Promise.allSettled([...parts.retiring]);
+    await parts.retiring.settled();
     // Last: retiring stages may share it and still journal their final deliveries.
     await parts.stage().journal.close();
   })();
@@ -218,7 +249,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     onRejected: (event) => emitter.emit('rejected', event),
   });
   const connections: Connections = { sockets: new Set(), work: createInFlight() };
-  const retiring = new Set<Promise<void>>();
+  const retiring = createInFlight();
   let connectionSeq = 0;
   let closing: Promise<void> | undefined;
   // One entry per connection, from accept until the pipeline has taken its record.
@@ -272,31 +303,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   async function reload(config: TelemetryConfig): Promise<ReloadReport> {
     const old = stage;
     const report = configChanges(old.config, config);
-    const next = await buildStage(config, options, life, old);
-    try {
-      await next.pipeline.ready;
-    } catch (error) {
-      // Refused like a config that does not load: the running stage stays.
-      await retireStage(next, old);
-      throw error;
-    }
-    stage = next;
+    stage = await readyNextStage(old, config, options, life);
     // The old pipeline finishes what it already accepted; new records use the new one.
-    const r = retireStage(old, next)
-      .catch((error: unknown) =>
+    void retiring.track(
+      retireStage(old, stage).catch((error: unknown) =>
         logger.log('err', 'error while retiring the old pipeline', { error: String(error) }),
-      )
-      .finally(() => retiring.delete(r));
-    retiring.add(r);
-    logger.log('notice', 'configuration reloaded', {
-      changed: report.changed.length > 0 ? report.changed.join(',') : 'none',
-    });
-    if (report.needsRestart.length > 0) {
-      logger.log('warning', 'socket_path changed: the new path takes effect only after a restart', {
-        current: bound.path,
-        configured: config.socket_path,
-      });
-    }
+      ),
+    );
+    logReload(logger, report, { current: bound.path, configured: config.socket_path });
     idle.touch();
     return report;
   }

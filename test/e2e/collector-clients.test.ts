@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { openDb } from '../../packages/collector/src/db/open.ts';
 import { spawnCollector } from '../helpers/collector-process.ts';
 import { inCI } from '../helpers/need.ts';
+import { pollFor } from '../helpers/poll.ts';
 import { type PostgresCluster, postgresAvailable, startPostgres } from '../helpers/postgres.ts';
 import { binPath, runBin } from '../helpers/run-bin.ts';
 import { spawnTelemd } from '../helpers/telemd.ts';
@@ -51,13 +52,16 @@ interface Listed {
 }
 
 async function waitForRecords(url: string, n: number): Promise<Listed['records']> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const list = (await (await fetch(`${url}/api/records`)).json()) as Listed;
-    if (list.records.length >= n) return list.records;
-    if (Date.now() > deadline) throw new Error(`only ${list.records.length} of ${n} records after 60 s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let seen = 0;
+  return pollFor(
+    async () => {
+      const list = (await (await fetch(`${url}/api/records`)).json()) as Listed;
+      seen = list.records.length;
+      return seen >= n ? list.records : undefined;
+    },
+    () => `${n} records (only ${seen} after 60 s)`,
+    { timeoutMs: 60_000, intervalMs: 100 },
+  );
 }
 
 describe('hprobe and crashprobe through telemd into the collector', () => {

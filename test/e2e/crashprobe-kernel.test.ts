@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { decodeFrame } from '@telemetrics/libtelemetry/wire';
 import { type FrameListener, listenForFrames } from '../helpers/frame-listener.ts';
 import { skipOutsideCI } from '../helpers/need.ts';
+import { waitUntil } from '../helpers/poll.ts';
 
 const PATTERN = '/proc/sys/kernel/core_pattern';
 const MAIN = fileURLToPath(new URL('../../packages/crashprobe/dist/crashprobe.mjs', import.meta.url));
@@ -29,16 +30,6 @@ function skipReason(): string | undefined {
   }
   if (spawnSync('sh', ['-c', 'command -v gcc']).status !== 0) return 'gcc not installed';
   return undefined;
-}
-
-async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return true;
-    // Polling with a deadline: the kernel gives no event to await.
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
 }
 
 describe('crashprobe as the kernel core_pattern handler', { skip: skipOutsideCI(skipReason()) }, () => {
@@ -65,7 +56,12 @@ describe('crashprobe as the kernel core_pattern handler', { skip: skipOutsideCI(
       writeFileSync(probe, `#!/bin/sh\ncat > /dev/null\n: > ${marker}\n`, { mode: 0o755 });
       writeFileSync(PATTERN, `|${probe}`);
       spawnSync('sh', ['-c', `ulimit -c unlimited && exec ${exe}`]);
-      if (!(await waitFor(() => existsSync(marker), 5000))) {
+      // Polling with a deadline: the kernel gives no event to await.
+      const helperRan = await waitUntil(() => existsSync(marker), 'the helper marker', 5000, 50).then(
+        () => true,
+        () => false,
+      );
+      if (!helperRan) {
         t.skip('the kernel could not run a helper from this mount namespace');
         return;
       }
@@ -91,7 +87,7 @@ describe('crashprobe as the kernel core_pattern handler', { skip: skipOutsideCI(
       const l = listener;
       writeFileSync(PATTERN, `|${wrapper} -p %e -E %E -s %s`);
       spawnSync('sh', ['-c', `ulimit -c unlimited && exec ${exe}`]);
-      await waitFor(() => l.connections.length > 0, 20_000);
+      await waitUntil(() => l.connections.length > 0, 'crashprobe to connect', 20_000, 50).catch(() => {});
       const frame = l.connections[0] ?? Promise.reject(new Error('no connection'));
       const timeout = new Promise<never>((_, reject) =>
         setTimeout(

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { pollFor } from '../helpers/poll.ts';
 import { droppedJournalPath, readJournal } from '@telemetrics/libtelemetry/internal/journal';
 import { startCollector } from '../helpers/collector.ts';
 import { binPath, runBin } from '../helpers/run-bin.ts';
@@ -15,13 +16,16 @@ const HPROBE = binPath('packages/hprobe/dist/hprobe.mjs');
 
 /** Polls the journal file (telemd writes it after the collector answered) until it has `n` entries. */
 async function journalEntries(file: string, n: number, timeoutMs = 10_000) {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const { entries } = await readJournal(file);
-    if (entries.length >= n) return entries;
-    if (performance.now() > deadline) throw new Error(`journal ${file} has ${entries.length}/${n} entries`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  let have = 0;
+  return pollFor(
+    async () => {
+      const { entries } = await readJournal(file);
+      have = entries.length;
+      return entries.length >= n ? entries : undefined;
+    },
+    () => `journal ${file} to have ${n} entries (has ${have})`,
+    { timeoutMs, intervalMs: 10 },
+  );
 }
 
 test('a delivered hprobe record is in the journal; telemctl journal -V -i -r shows it with its payload', async () => {

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
+import { waitUntil } from '../helpers/poll.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const CRASH_REPORTER = path.join(REPO, 'packages/libtelemetry/dist/crash-reporter/index.js');
@@ -38,11 +38,13 @@ test('bash scripts/start.sh delivers a record, prints commands that work, and st
     if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
   });
 
-  const until = Date.now() + 120_000;
-  while (!out.includes('Ctrl-C stops both.')) {
-    assert.ok(Date.now() < until && child.exitCode === null, `start.sh did not get ready:\n${out}`);
-    await delay(100);
-  }
+  await waitUntil(
+    () => out.includes('Ctrl-C stops both.') || child.exitCode !== null,
+    () => `start.sh to get ready:\n${out}`,
+    120_000,
+    100,
+  );
+  assert.ok(out.includes('Ctrl-C stops both.'), `start.sh exited before it was ready:\n${out}`);
   assert.match(out, /Successfully sent record to daemon\./);
   const url = /the collector: +(\S+)/.exec(out)?.[1];
   assert.ok(url, out);

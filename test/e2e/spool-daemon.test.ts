@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { decodeFrame, decodeSpoolFile, encodeFrame } from '@telemetrics/libtelemetry/wire';
 import { type Collector, startCollector } from '../helpers/collector.ts';
 import { tempDir } from '../helpers/spool.ts';
+import { waitUntil } from '../helpers/poll.ts';
 import { readVector, VECTORS_DIR } from '../helpers/vectors.ts';
 import { mulberry32, seedFromEnv } from '../helpers/prng.ts';
 
@@ -147,15 +148,6 @@ function writeConfig(dir: string, collector: Collector, extra: Record<string, un
   return file;
 }
 
-/** Poll a condition with a deadline (the spool directory has no event to await). */
-async function until(what: string, cond: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 const spoolFiles = (dir: string) => readdirSync(path.join(dir, 'spool')).filter((n) => !n.startsWith('.'));
 
 test('spool files written by the C daemons are delivered at start, payload without the staging LF', async () => {
@@ -181,7 +173,7 @@ test('spool files written by the C daemons are delivered at start, payload witho
       })
       .sort();
     assert.deepEqual(got, want);
-    await until('spool empty', () => spoolFiles(tmp.dir).length === 0);
+    await waitUntil(() => spoolFiles(tmp.dir).length === 0, 'spool empty', 20_000, 20);
   } finally {
     await telemd.stop();
   }
@@ -198,11 +190,16 @@ test('collector down at start, then up: records wait in the spool, then all arri
   try {
     const frames = Array.from({ length: 10 }, (_, i) => frame(i));
     for (const f of frames) await send(telemd.socket, f.bytes);
-    await until('all ten persisted while the server is down', () => spoolFiles(tmp.dir).length === 10);
+    await waitUntil(
+      () => spoolFiles(tmp.dir).length === 10,
+      'all ten persisted while the server is down',
+      20_000,
+      20,
+    );
     await collector.start();
     const records = await collector.waitForRecords(10, { timeoutMs: 20_000 });
     assert.deepEqual(new Set(records.map((r) => r.event_id)), new Set(frames.map((f) => f.eventId)));
-    await until('spool empty', () => spoolFiles(tmp.dir).length === 0);
+    await waitUntil(() => spoolFiles(tmp.dir).length === 0, 'spool empty', 20_000, 20);
     assert.equal(collector.records.length, 10, 'no duplicates');
   } finally {
     await telemd.stop();
@@ -219,14 +216,16 @@ test('collector goes down mid-stream and comes back: nothing lost, no duplicates
     await collector.waitForRecords(5);
     await collector.stop();
     for (const f of frames.slice(5)) await send(telemd.socket, f.bytes);
-    await until(
-      'the second five spooled while the collector is down',
+    await waitUntil(
       () => spoolFiles(tmp.dir).length === 5,
+      'the second five spooled while the collector is down',
+      20_000,
+      20,
     );
     await collector.start();
     const records = await collector.waitForRecords(10, { timeoutMs: 20_000 });
     assert.deepEqual(new Set(records.map((r) => r.event_id)), new Set(frames.map((f) => f.eventId)));
-    await until('spool empty', () => spoolFiles(tmp.dir).length === 0);
+    await waitUntil(() => spoolFiles(tmp.dir).length === 0, 'spool empty', 20_000, 20);
     assert.equal(collector.records.length, 10);
   } finally {
     await telemd.stop();
@@ -256,7 +255,7 @@ for (const fault of [
         fault.times,
         'every injected fault was met, and the records behind them were delivered afterwards',
       );
-      await until('spool empty', () => spoolFiles(tmp.dir).length === 0);
+      await waitUntil(() => spoolFiles(tmp.dir).length === 0, 'spool empty', 20_000, 20);
       assert.equal(collector.records.length, 5);
     } finally {
       await telemd.stop();
@@ -272,13 +271,18 @@ test('collector answers 400: that record is quarantined with the answer, the oth
   try {
     await send(telemd.socket, frame(200).bytes);
     const qdir = path.join(tmp.dir, 'spool', '.quarantine');
-    await until('quarantined', () => {
-      try {
-        return readdirSync(qdir).some((n) => n.endsWith('.reason.json'));
-      } catch {
-        return false;
-      }
-    });
+    await waitUntil(
+      () => {
+        try {
+          return readdirSync(qdir).some((n) => n.endsWith('.reason.json'));
+        } catch {
+          return false;
+        }
+      },
+      'quarantined',
+      20_000,
+      20,
+    );
     const side = readdirSync(qdir).find((n) => n.endsWith('.reason.json'))!;
     const note = JSON.parse(readFileSync(path.join(qdir, side), 'utf8'));
     assert.equal(note.status, 400);
@@ -326,13 +330,14 @@ test('kill -9 telemd mid-stream, 6 times, and restart: every accepted record is 
   const final = await startTelemd(config, accepted, 'child');
   try {
     const want = [...accepted];
-    await until(
-      `${want.length} accepted records at the collector`,
+    await waitUntil(
       () => {
         const have = new Set(collector.records.map((r) => r.event_id));
         return want.every((id) => have.has(id));
       },
+      `${want.length} accepted records at the collector`,
       30_000,
+      20,
     ).catch((error: Error) => {
       const have = new Set(collector.records.map((r) => r.event_id));
       const missing = want.filter((id) => !have.has(id));
@@ -366,7 +371,7 @@ for (const strategy of ['drop', 'spool'] as const) {
       for (let i = 0; i < 12; i++) await send(telemd.socket, frame(300 + i).bytes);
       await collector.waitForRecords(4);
       if (strategy === 'spool') {
-        await until('the other 8 wait in the spool', () => spoolFiles(tmp.dir).length === 8);
+        await waitUntil(() => spoolFiles(tmp.dir).length === 8, 'the other 8 wait in the spool', 20_000, 20);
       }
     } finally {
       await telemd.stop();

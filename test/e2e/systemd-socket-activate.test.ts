@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
+import { waitUntil } from '../helpers/poll.ts';
 import { startCollector } from '../helpers/collector.ts';
 import { lacks } from '../helpers/need.ts';
 import { sendFrame, spawnTelemd, tempDir } from '../helpers/telemd.ts';
@@ -34,8 +34,7 @@ test('an activated telemd makes the socket it was handed 0666, so probes of ever
   await collector.waitForRecords(1);
   assert.match(p.log(), /telemd started .*activated=true/);
   // telemd changes the mode just after it starts listening, off its start-up path.
-  const until = Date.now() + 10_000;
-  while ((fs.statSync(activated).mode & 0o777) !== 0o666 && Date.now() < until) await delay(50);
+  await waitUntil(() => (fs.statSync(activated).mode & 0o777) === 0o666, 'the socket mode 0666', 10_000, 50);
   assert.equal((fs.statSync(activated).mode & 0o777).toString(8), '666');
   p.child.kill('SIGTERM');
   assert.equal(await p.exited, 0);

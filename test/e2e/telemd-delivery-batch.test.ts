@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { waitUntil } from '../helpers/poll.ts';
 import { type BatchCollector, startBatchCollector } from '../helpers/batch-collector.ts';
 import { spawnTelemd, tempDir } from '../helpers/telemd.ts';
 import { drainedSpool as drained, writeCSpool as writeSpool } from '../helpers/spool.ts';
@@ -60,11 +61,12 @@ test('per-record answers: 400 is quarantined as refused with its message, 503 st
     const inBatch = c.requests.some((r) => r.path === '/v2/collector/batch');
     assert.ok(inBatch);
     const q = path.join(spool, '.quarantine');
-    const deadline = performance.now() + 30_000;
-    while (!(fs.existsSync(q) && fs.readdirSync(q).some((n) => n.endsWith('-refused-r00030.reason.json')))) {
-      if (performance.now() > deadline) assert.fail(`r00030 not quarantined as refused:\n${p.log()}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitUntil(
+      () => fs.existsSync(q) && fs.readdirSync(q).some((n) => n.endsWith('-refused-r00030.reason.json')),
+      () => `r00030 quarantined as refused:\n${p.log()}`,
+      30_000,
+      20,
+    );
     const note = JSON.parse(
       fs.readFileSync(
         path.join(q, fs.readdirSync(q).find((n) => n.endsWith('-refused-r00030.reason.json'))!),

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { waitUntil } from '../helpers/poll.ts';
 import { DEFAULT_CONFIG, newRecord, sendRecord } from '@telemetrics/libtelemetry';
 import { startCollector } from '../helpers/collector.ts';
 import { spawnTelemd } from '../helpers/telemd.ts';
@@ -45,14 +46,12 @@ test('a collector that answers every POST late: all delivered once, no stall', a
   // Well inside spool_process_time (120 s, its minimum): a record that waits for that pass stalled.
   await collector.waitForRecords(sent.length, { timeoutMs: 45_000 });
   const spool = path.join(p.dir, 'spool');
-  const deadline = performance.now() + 10_000;
-  while (fs.readdirSync(spool).some((n) => !n.startsWith('.'))) {
-    if (performance.now() > deadline)
-      assert.fail(
-        `spool not empty: ${fs.readdirSync(spool)}\n${p.log()}\n${collector.records.length} stored`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitUntil(
+    () => !fs.readdirSync(spool).some((n) => !n.startsWith('.')),
+    () => `an empty spool: ${fs.readdirSync(spool)}\n${p.log()}\n${collector.records.length} stored`,
+    10_000,
+    50,
+  );
   const posts = new Map<string, number>();
   for (const r of collector.records) posts.set(r.event_id, (posts.get(r.event_id) ?? 0) + 1);
   const duplicates = [...posts].filter(([, n]) => n > 1);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '@telemetrics/libtelemetry/config';
 import { decodeFrame, encodeFrame, type RecordHeaders } from '@telemetrics/libtelemetry/wire';
-import { CHANNELS, type DeliveryErrorInfo } from '../../packages/telemd/src/metrics.ts';
+import { CHANNELS, type DeliveryErrorInfo } from '../../packages/telemd/src/observe/metrics.ts';
 import type { TelemRecord } from '../../packages/telemd/src/record.ts';
 import { startCollector } from '../helpers/collector.ts';
 import { renderConfig, sendFrame, startTestDaemon, testConfig, waitUntil } from '../helpers/telemd.ts';

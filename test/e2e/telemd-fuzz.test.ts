@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
 import { decodeFrame, encodeFrame } from '@telemetrics/libtelemetry/wire';
-import { sendFrame, startTestDaemon } from '../helpers/telemd.ts';
+import { sendFrame, startTestDaemon, waitUntil } from '../helpers/telemd.ts';
 import { readVector } from '../helpers/vectors.ts';
 import { mulberry32 as prng, seedFromEnv } from '../helpers/prng.ts';
 
@@ -88,12 +88,16 @@ test(`fuzzed frames never stop telemd (seed ${SEED}, ${FRAMES} frames)`, { timeo
   };
   await Promise.all(Array.from({ length: LANES }, lane));
   // Every connection ended in exactly one outcome, and each was logged and counted.
-  await waitFor(() => d.daemon.counters.accepted + d.daemon.counters.rejected === FRAMES);
+  await waitUntil(
+    () => d.daemon.counters.accepted + d.daemon.counters.rejected === FRAMES,
+    'every frame answered',
+    30_000,
+  );
   const { accepted, rejected, connections } = d.daemon.counters;
   assert.equal(connections, FRAMES);
   assert.ok(rejected > FRAMES / 2, `most fuzzed frames are rejected (${rejected})`);
   // Each rejection is counted; the log says it at most about twice a second (a fuzz run once
-  // wrote 4924 warning lines), with the counts in its summary lines (intake/log-budget.ts).
+  // wrote 4924 warning lines), with the counts in its summary lines (observe/log-budget.ts).
   assert.ok(warnings < rejected / 10, `rejections are rate-limited in the log: ${warnings} warnings`);
   assert.ok(summaries >= 1, 'the rejections beyond the first are summed up');
   console.log(
@@ -109,18 +113,14 @@ test(`fuzzed frames never stop telemd (seed ${SEED}, ${FRAMES} frames)`, { timeo
     return encodeFrame({ ...frame.value, headers: { ...frame.value.headers, event_id } });
   });
   await Promise.all(valid.map((f) => sendFrame(d.socketPath, f)));
-  await waitFor(() => d.daemon.counters.accepted === before + valid.length);
+  await waitUntil(
+    () => d.daemon.counters.accepted === before + valid.length,
+    'the valid frames accepted',
+    30_000,
+  );
   assert.equal(d.daemon.counters.rejected, rejected);
   // And the socket still takes new connections.
   const probe = net.connect(d.socketPath);
   await new Promise((resolve, reject) => probe.once('connect', resolve).once('error', reject));
   probe.destroy();
 });
-
-async function waitFor(predicate: () => boolean): Promise<void> {
-  const deadline = performance.now() + 30_000;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}

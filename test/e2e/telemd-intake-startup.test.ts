@@ -3,27 +3,13 @@
 // connection at once, not as TELEMD_READ_TIMEOUT when the read deadline
 // passes: its close happened before the reader listened for it (issue 14).
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { test } from 'node:test';
-import { spawnTelemd } from '../helpers/telemd.ts';
+import { connectOnceAccepting, spawnTelemd } from '../helpers/telemd.ts';
 
 /** Connect at the first instant the socket accepts, then close without writing. */
 async function connectAndCloseDuringStart(socketPath: string, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const socket = await new Promise<net.Socket | undefined>((resolve) => {
-      const s = net.createConnection({ path: socketPath });
-      s.once('connect', () => resolve(s));
-      s.once('error', () => resolve(undefined));
-    });
-    if (socket) {
-      socket.destroy();
-      return;
-    }
-    // Polling the connect is the point: it aims at the start-up gap.
-    if (performance.now() > deadline) throw new Error('telemd never accepted a connection');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  const socket = await connectOnceAccepting(socketPath, timeoutMs);
+  socket.destroy();
 }
 
 test('a connection opened and closed during start-up is logged as empty, not as a read timeout', async () => {

@@ -9,6 +9,7 @@ import { connect as netConnect } from 'node:net';
 import type net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
+import { waitUntil } from '../helpers/poll.ts';
 import { startCollector } from '../helpers/collector.ts';
 import { binPath, runBin } from '../helpers/run-bin.ts';
 import { sendFrame, spawnTelemd, TELEMD_MAIN, tempDir } from '../helpers/telemd.ts';
@@ -53,15 +54,11 @@ test('SIGTERM during a delivery waits for its answer, then exits 0', async () =>
     await using p = await spawnTelemd({ server: `http://127.0.0.1:${port}/v2/collector` });
     const f = frame();
     await sendFrame(p.socketPath, f.bytes);
-    const deadline = performance.now() + 10_000;
-    while (answer === undefined) {
-      if (performance.now() > deadline) throw new Error('no request reached the server');
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await waitUntil(() => answer !== undefined, 'a request to reach the server', 10_000, 10);
     p.child.kill('SIGTERM');
     await p.waitForLog(/stopping reason=SIGTERM/);
     assert.equal(p.child.exitCode, null, 'still running while the delivery is in flight');
-    answer();
+    answer?.(); // set: waitUntil above saw it
     assert.equal(await p.exited, 0);
     assert.deepEqual(requests, [f.event_id]);
     assert.match(

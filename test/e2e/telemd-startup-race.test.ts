@@ -2,31 +2,17 @@
 // was still starting (socket bound, handlers not yet attached) was accepted by
 // the kernel but never read, so its record was lost and its fd stayed open.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { test } from 'node:test';
 import { startCollector } from '../helpers/collector.ts';
-import { spawnTelemd } from '../helpers/telemd.ts';
+import { connectOnceAccepting, spawnTelemd } from '../helpers/telemd.ts';
 import { hprobeFrame } from '../helpers/vectors.ts';
 
 const frame = (n: number) => hprobeFrame(0x5a00 + n).bytes;
 
 /** Connect at the first instant the socket accepts; write the frame and end. */
 async function sendAsSoonAsPossible(socketPath: string, bytes: Buffer, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const connected = await new Promise<net.Socket | undefined>((resolve) => {
-      const socket = net.createConnection({ path: socketPath });
-      socket.once('connect', () => resolve(socket));
-      socket.once('error', () => resolve(undefined));
-    });
-    if (connected) {
-      connected.end(bytes);
-      return;
-    }
-    // Polling the connect is the point of this test: it aims at the start-up gap.
-    if (performance.now() > deadline) throw new Error('telemd never accepted a connection');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  const connected = await connectOnceAccepting(socketPath, timeoutMs);
+  connected.end(bytes);
 }
 
 test('a probe connecting during start-up is served, not left unread', async () => {

@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { waitUntil } from '../helpers/poll.ts';
 import { gunzipSync } from 'node:zlib';
 import { decodeFrame, encodeFrame } from '@telemetrics/libtelemetry/wire';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -102,11 +103,16 @@ async function storedCount(): Promise<number> {
 }
 
 async function waitStored(n: number): Promise<void> {
-  const deadline = performance.now() + 120_000;
-  for (let have = await storedCount(); have < n; have = await storedCount()) {
-    if (performance.now() > deadline) throw new Error(`only ${have}/${n} records reached the collector`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let have = 0;
+  await waitUntil(
+    async () => {
+      have = await storedCount();
+      return have >= n;
+    },
+    () => `${n} records at the collector (only ${have})`,
+    120_000,
+    100,
+  );
 }
 
 const HOSTILE = '<script>document.title="pwned"</script><img src=x onerror="document.title=\'pwned\'">';

@@ -23,6 +23,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pollFor } from './poll.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 export const NSPAWN_ROOT = process.env['NSPAWN_ROOT'] ?? '/var/cache/telemetrics/nspawn-bookworm';
@@ -131,17 +132,18 @@ export async function bootContainer(opts: { readonly bootTimeoutMs?: number } = 
 
   try {
     const until = Date.now() + (opts.bootTimeoutMs ?? 120_000);
+    const boot = { timeoutMs: until - Date.now(), intervalMs: 50 };
     const leader = await pollFor(
-      until,
       () => (exited ? -1 : systemdChild(pid)),
-      () => log,
+      () => `container boot; nspawn said:\n${log}`,
+      boot,
     );
     if (leader < 0) throw new Error(`systemd-nspawn exited while booting:\n${log}`);
     // systemctl needs the manager's private socket before it can even wait.
     await pollFor(
-      until,
       () => fs.existsSync(`/proc/${leader}/root/run/systemd/private`) || undefined,
-      () => log,
+      () => `the manager's socket; nspawn said:\n${log}`,
+      { timeoutMs: until - Date.now(), intervalMs: 50 },
     );
     const ct = makeContainer(leader, stop);
     const state = await ct.run(['systemctl', 'is-system-running', '--wait'], {
@@ -265,15 +267,6 @@ function listDirs(root: string): string[] {
   return out;
 }
 
-async function pollFor<T>(until: number, probe: () => T | undefined, log: () => string): Promise<T> {
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`container boot timed out; nspawn said:\n${log()}`);
-    await delay(50);
-  }
-}
-
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
@@ -283,13 +276,16 @@ function delay(ms: number): Promise<void> {
  * last output. For states that systemd reaches asynchronously (a unit going inactive).
  */
 export async function waitInside(ct: Container, script: string, timeoutMs = 30_000): Promise<string> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await ct.run(['sh', '-c', script]);
-    if (r.code === 0) return r.stdout;
-    if (Date.now() > until) throw new Error(`timed out waiting for: ${script}\n${r.stdout}${r.stderr}`);
-    await delay(200);
-  }
+  let last = '';
+  return pollFor(
+    async () => {
+      const r = await ct.run(['sh', '-c', script]);
+      last = `${r.stdout}${r.stderr}`;
+      return r.code === 0 ? r.stdout : undefined;
+    },
+    () => `: ${script}\n${last}`,
+    { timeoutMs, intervalMs: 200 },
+  );
 }
 
 /**

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeFrame, encodeSpoolFile } from '@telemetrics/libtelemetry/wire';
+import { waitUntil } from './poll.ts';
 import { readVector } from './vectors.ts';
 
 /** `count` records in C's spool format, event ids base+0.. base+count-1, as a crashed run leaves them. */
@@ -33,9 +34,10 @@ export function spoolLeft(dir: string): string[] {
 }
 
 export async function drainedSpool(dir: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (spoolLeft(dir).length > 0) {
-    if (performance.now() > deadline) throw new Error(`spool not empty: ${spoolLeft(dir).length} left`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await waitUntil(
+    () => spoolLeft(dir).length === 0,
+    () => `an empty spool: ${spoolLeft(dir).length} left`,
+    timeoutMs,
+    20,
+  );
 }

@@ -20,6 +20,7 @@ import { createMemoryLogger, type Logger } from '@telemetrics/libtelemetry/log';
 import { type Daemon, type DaemonOptions, startDaemon } from '../../packages/telemd/src/daemon.ts';
 import type { TelemRecord } from '../../packages/telemd/src/record.ts';
 import { testConfig } from '../../packages/telemd/src/config.fixtures.ts';
+import { pollFor, waitUntil } from './poll.ts';
 import { binPath } from './run-bin.ts';
 
 export const TELEMD_MAIN = binPath('packages/telemd/dist/telemd.mjs');
@@ -43,14 +44,7 @@ export function renderConfig(config: Partial<TelemetryConfig>): string {
   return out;
 }
 
-/** Wait until `predicate` holds, polling; rejects after `timeoutMs` with `what`. */
-export async function waitUntil(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
+export { waitUntil };
 
 export interface TestDaemon extends AsyncDisposable {
   readonly daemon: Daemon;
@@ -112,6 +106,24 @@ export async function startTestDaemon(
 }
 
 /** Connect, write `chunks` (waiting `delayMs` between them), then close; as a C probe does. */
+/**
+ * A connection to `socketPath` made at the first instant it accepts: for the start-up gap
+ * (telemd listening before it is ready). Polling the connect is the point: the next turn of
+ * the event loop each time.
+ */
+export function connectOnceAccepting(socketPath: string, timeoutMs: number): Promise<net.Socket> {
+  return pollFor(
+    () =>
+      new Promise<net.Socket | undefined>((resolve) => {
+        const socket = net.createConnection({ path: socketPath });
+        socket.once('connect', () => resolve(socket));
+        socket.once('error', () => resolve(undefined));
+      }),
+    'telemd to accept a connection',
+    { timeoutMs },
+  );
+}
+
 export async function sendFrame(
   socketPath: string,
   data: Uint8Array | readonly Uint8Array[],

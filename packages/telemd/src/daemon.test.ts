@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { waitUntil } from '../../../test/helpers/poll.ts';
 import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
 import { testConfig } from './config.fixtures.ts';
 import { startDaemon } from './daemon.ts';
@@ -27,11 +28,10 @@ test('a start that fails after listening closes the held connections unread, say
   client.resume(); // the greeting (docs/intake.md) is read, so that the close is seen
   const clientClosed = new Promise<void>((resolve) => client.once('close', () => resolve()));
   await new Promise<void>((resolve) => client.write('a frame nobody will read', () => resolve()));
-  const deadline = Date.now() + 10_000;
-  while ((await new Promise<number>((r) => listener.server.getConnections((_, n) => r(n)))) < 1) {
-    assert.ok(Date.now() < deadline, 'the listener never accepted the connection');
-    await new Promise((r) => setImmediate(r));
-  }
+  await waitUntil(
+    async () => (await new Promise<number>((r) => listener.server.getConnections((_, n) => r(n)))) >= 1,
+    'the listener to accept the connection',
+  );
 
   await assert.rejects(startDaemon({ config, logger, listener }), { code: 'TELEMD_SPOOL_DIR' });
   await clientClosed;

@@ -21,7 +21,7 @@ export const TelemdErrorCodes = {
   TELEMD_SOCKET_IN_USE: 'TELEMD_SOCKET_IN_USE',
   TELEMD_SOCKET_NOT_SOCKET: 'TELEMD_SOCKET_NOT_SOCKET',
   TELEMD_SOCKET_LISTEN: 'TELEMD_SOCKET_LISTEN',
-  // spool directory unusable at start or on reload (spool/durable.ts)
+  // spool directory unusable at start or on reload (pipeline/durable.ts)
   TELEMD_SPOOL_DIR: 'TELEMD_SPOOL_DIR',
   // enrichment
   TELEMD_MACHINE_ID: 'TELEMD_MACHINE_ID',

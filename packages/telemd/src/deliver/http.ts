@@ -103,12 +103,99 @@ async function readHead(body: AsyncIterable<Buffer>, keep: number, limit: number
   return Buffer.concat(chunks);
 }
 
+/** Why a request got no answer, in the words of the log line. */
+function failureReason(error: unknown, totalTimeout: number, connectTimeout: number): string {
+  const err = error as Error & { code?: string };
+  if (ANSWER_TIMEOUT_CODES.has(err.code ?? '')) return `timeout after ${totalTimeout} ms (${err.code})`;
+  if (err.code === 'UND_ERR_CONNECT_TIMEOUT')
+    return `connect timeout after ${connectTimeout} ms (${err.code})`;
+  return `${err.code ?? err.name}: ${err.message}`;
+}
+
+/**
+ * What an answer means (outcome.ts), with the first bytes of a refusal's body in its reason:
+ * the collector's message names the header it did not like. C reads and discards the body;
+ * draining lets the connection be reused.
+ */
+async function answerOutcome(
+  response: Undici.Dispatcher.ResponseData,
+  nowMs: number,
+): Promise<DeliveryOutcome> {
+  const delivered = response.statusCode === 200 || response.statusCode === 201;
+  let head: Buffer | undefined;
+  if (delivered) await response.body.dump({ limit: BODY_DRAIN_BYTES }).catch(() => {});
+  else head = await readHead(response.body, ERROR_BODY_BYTES, BODY_DRAIN_BYTES);
+  const retryAfter = response.headers['retry-after'];
+  const outcome = classifyStatus(
+    response.statusCode,
+    Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+    nowMs,
+  );
+  const said = head === undefined ? undefined : errorBodySummary(head);
+  return outcome.kind === 'delivered' || said === undefined
+    ? outcome
+    : { ...outcome, reason: `${outcome.reason}: ${said}` };
+}
+
+interface PoolCache {
+  /** The pool for `origin` with `cainfo`, made if needed; the most recently used last. */
+  get(url: URL, cainfo: string): Pool;
+  closeAll(): Promise<void>;
+}
+
+/** Pools per origin and CA file; past MAX_POOLS the least recently used is closed (`onEvict`). */
+function createPoolCache(options: {
+  readonly connections: number;
+  readonly connectTimeout: number;
+  readonly totalTimeout: number;
+  readonly readCa: (cainfo: string) => string | undefined;
+  readonly onEvict: (pool: Pool) => void;
+}): PoolCache {
+  const pools = new Map<string, Pool>();
+  const { connectTimeout, totalTimeout } = options;
+  function make(url: URL, cainfo: string): Pool {
+    const ca = url.protocol === 'https:' ? options.readCa(cainfo) : undefined;
+    return new Pool(url.origin, {
+      connections: options.connections,
+      keepAliveTimeout: 30_000,
+      // node's default, given so undici never asks node:http for it (scripts/bundle.mjs)
+      maxHeaderSize: 16 * 1024,
+      headersTimeout: totalTimeout,
+      bodyTimeout: totalTimeout,
+      connect: ca === undefined ? { timeout: connectTimeout } : { timeout: connectTimeout, ca },
+    });
+  }
+  return {
+    get(url, cainfo) {
+      const key = `${url.origin}\0${cainfo}`;
+      let pool = pools.get(key);
+      if (pool) {
+        pools.delete(key); // re-insert: most recently used last
+      } else {
+        pool = make(url, cainfo);
+        if (pools.size >= MAX_POOLS) {
+          const [oldKey, oldPool] = pools.entries().next().value as [string, Pool];
+          pools.delete(oldKey);
+          options.onEvict(oldPool);
+          void oldPool.close().catch(() => {});
+        }
+      }
+      pools.set(key, pool);
+      return pool;
+    },
+    async closeAll() {
+      const all = [...pools.values()];
+      pools.clear();
+      await Promise.allSettled(all.map((p) => p.close()));
+    },
+  };
+}
+
 export function createHttpSink(options: HttpSinkOptions): Sink {
   const { logger } = options;
   const connectTimeout = options.connectTimeoutMs ?? 5000;
   const totalTimeout = options.totalTimeoutMs ?? 10_000;
   const now = options.now ?? Date.now;
-  const pools = new Map<string, Pool>();
   const warned = new Set<string>();
   let closed = false;
 
@@ -147,6 +234,16 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
     }
   }
 
+  const pools = createPoolCache({
+    connections: options.connections ?? 4,
+    connectTimeout,
+    totalTimeout,
+    readCa,
+    onEvict: (pool) => {
+      if (preparedDefault?.pool === pool) preparedDefault = undefined;
+    },
+  });
+
   function prepare(target: DeliveryTarget): Prepared | string {
     let url: URL;
     try {
@@ -156,29 +253,7 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
       return `server scheme ${url.protocol} unsupported`;
-    const key = `${url.origin}\0${target.cainfo}`;
-    let pool = pools.get(key);
-    if (pool) {
-      pools.delete(key); // re-insert: most recently used last
-    } else {
-      const ca = url.protocol === 'https:' ? readCa(target.cainfo) : undefined;
-      pool = new Pool(url.origin, {
-        connections: options.connections ?? 4,
-        keepAliveTimeout: 30_000,
-        // node's default, given so undici never asks node:http for it (scripts/bundle.mjs)
-        maxHeaderSize: 16 * 1024,
-        headersTimeout: totalTimeout,
-        bodyTimeout: totalTimeout,
-        connect: ca === undefined ? { timeout: connectTimeout } : { timeout: connectTimeout, ca },
-      });
-      if (pools.size >= MAX_POOLS) {
-        const [oldKey, oldPool] = pools.entries().next().value as [string, Pool];
-        pools.delete(oldKey);
-        if (preparedDefault?.pool === oldPool) preparedDefault = undefined;
-        void oldPool.close().catch(() => {});
-      }
-    }
-    pools.set(key, pool);
+    const pool = pools.get(url, target.cainfo);
     const tid = parseTidHeader(target.tidheader);
     if (!tid && target.tidheader !== '') {
       warnOnce(`tid:${target.tidheader}`, 'tidheader is not a "Name: value" header line; not sent', {
@@ -197,28 +272,35 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
   // The default target is prepared once (URL parse, TID split, pool lookup), not per record.
   let preparedDefault: Prepared | undefined;
 
-  async function deliver(record: TelemRecord, signal?: AbortSignal): Promise<DeliveryOutcome> {
-    if (closed) return { kind: 'retryable', reason: 'sink closed' };
+  /** The record's target (a CFG: override, else the configured one), prepared; a string says why not. */
+  async function preparedFor(
+    record: TelemRecord,
+  ): Promise<{ target: DeliveryTarget; prepared: Prepared } | string> {
     let target = options.target;
     if (record.cfgPath !== undefined && options.resolveOverride) {
       target = (await options.resolveOverride(record.cfgPath)) ?? options.target;
     }
-    let prepared: Prepared | string | undefined =
-      target === options.target && preparedDefault && !preparedDefault.pool.closed
-        ? preparedDefault
-        : undefined;
-    if (prepared === undefined) {
-      // A prepared target implies undici is loaded: only the first delivery (or a new target) waits here.
-      try {
-        await loadUndici();
-      } catch (error) {
-        undiciLoaded = undefined; // an install being repaired: try again next time
-        return { kind: 'retryable', reason: `cannot load undici: ${(error as Error).message}` };
-      }
-      prepared = prepare(target);
-      if (typeof prepared === 'string') return { kind: 'retryable', reason: prepared };
-      if (target === options.target) preparedDefault = prepared;
+    if (target === options.target && preparedDefault && !preparedDefault.pool.closed) {
+      return { target, prepared: preparedDefault };
     }
+    // A prepared target implies undici is loaded: only the first delivery (or a new target) waits here.
+    try {
+      await loadUndici();
+    } catch (error) {
+      undiciLoaded = undefined; // an install being repaired: try again next time
+      return `cannot load undici: ${(error as Error).message}`;
+    }
+    const prepared = prepare(target);
+    if (typeof prepared === 'string') return prepared;
+    if (target === options.target) preparedDefault = prepared;
+    return { target, prepared };
+  }
+
+  async function deliver(record: TelemRecord, signal?: AbortSignal): Promise<DeliveryOutcome> {
+    if (closed) return { kind: 'retryable', reason: 'sink closed' };
+    const ready = await preparedFor(record);
+    if (typeof ready === 'string') return { kind: 'retryable', reason: ready };
+    const { target, prepared } = ready;
     const request =
       prepared.api === 'v3' ? buildV3Request(record, prepared.tid) : buildV2Request(record, prepared.tid);
     const flat: string[] = [];
@@ -228,7 +310,8 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
     // timer started here counted the wait for one of the pool's connections too: with more
     // requests than connections and a slow collector, requests it was about to store were given
     // up on and posted again (issue 15). An answer whose headers arrive before the timer fires
-    // clears it, so a slow 201 is taken as the outcome. The caller's signal is only close/destroy.
+    // clears it, so a slow 201 is taken as the outcome. The caller's signal is only close/destroy;
+    // it covers the body too (undici destroys it on abort).
     try {
       const response = await prepared.pool.request({
         path: prepared.path,
@@ -237,33 +320,12 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
         body: request.body,
         ...(signal ? { signal } : {}),
       });
-      const delivered = response.statusCode === 200 || response.statusCode === 201;
-      // C reads and discards the body; draining lets the connection be reused. A refusal keeps
-      // its first bytes: the collector's message names the header it did not like. The
-      // request's signal covers the body too (undici destroys it on abort).
-      let head: Buffer | undefined;
-      if (delivered) await response.body.dump({ limit: BODY_DRAIN_BYTES }).catch(() => {});
-      else head = await readHead(response.body, ERROR_BODY_BYTES, BODY_DRAIN_BYTES);
+      const outcome = await answerOutcome(response, now());
       batches.noteAdvert(prepared.origin, response.headers[BATCH_ADVERT_HEADER]);
-      const retryAfter = response.headers['retry-after'];
-      const outcome = classifyStatus(
-        response.statusCode,
-        Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
-        now(),
-      );
       noteConfigFault(target.server, outcome);
-      const said = head === undefined ? undefined : errorBodySummary(head);
-      return outcome.kind === 'delivered' || said === undefined
-        ? outcome
-        : { ...outcome, reason: `${outcome.reason}: ${said}` };
+      return outcome;
     } catch (error) {
-      const err = error as Error & { code?: string };
-      const reason = ANSWER_TIMEOUT_CODES.has(err.code ?? '')
-        ? `timeout after ${totalTimeout} ms (${err.code})`
-        : err.code === 'UND_ERR_CONNECT_TIMEOUT'
-          ? `connect timeout after ${connectTimeout} ms (${err.code})`
-          : `${err.code ?? err.name}: ${err.message}`;
-      return { kind: 'retryable', reason };
+      return { kind: 'retryable', reason: failureReason(error, totalTimeout, connectTimeout) };
     }
   }
 
@@ -287,9 +349,7 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
     async close() {
       if (closed) return;
       closed = true;
-      const all = [...pools.values()];
-      pools.clear();
-      await Promise.allSettled(all.map((p) => p.close()));
+      await pools.closeAll();
     },
   };
 }

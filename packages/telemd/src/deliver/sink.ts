@@ -3,8 +3,8 @@
 import type { TelemRecord } from '../record.ts';
 
 /**
- * Deliveries one party keeps running at once: a drain pass (spool/drain.ts), and the direct
- * first attempts of live records (spool/spool-pipeline.ts). Both share one connection pool per
+ * Deliveries one party keeps running at once: a drain pass (pipeline/drain.ts), and the direct
+ * first attempts of live records (pipeline/accept.ts). Both share one connection pool per
  * collector (deliver/http.ts): at most `delivery_connections` (default 4) requests are on the
  * wire, the rest wait in the pool (POSTs are never pipelined) and go out the moment a
  * connection's answer arrives, with no turn of our event loop in between.

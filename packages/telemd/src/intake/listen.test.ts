@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
+import { waitUntil } from '../../../../test/helpers/poll.ts';
 import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
 import { bindListener, openListener, socketActivationFd } from './listen.ts';
 
@@ -111,11 +112,10 @@ test('openListener holds connections made before serve(), then serves them with 
   const listener = await openListener({ socketPath: p, maxConnections: 8, logger: createMemoryLogger() });
   const early = [await connectAndWrite(p, 'one'), await connectAndWrite(p, 'two')];
   // The listener has accepted both (held), and nobody has read them yet.
-  const deadline = Date.now() + 10_000;
-  while ((await new Promise<number>((r) => listener.server.getConnections((_, n) => r(n)))) < 2) {
-    assert.ok(Date.now() < deadline, 'the listener never accepted the early connections');
-    await new Promise((r) => setImmediate(r));
-  }
+  await waitUntil(
+    async () => (await new Promise<number>((r) => listener.server.getConnections((_, n) => r(n)))) >= 2,
+    'the listener to accept the early connections',
+  );
   const served: string[] = [];
   const allRead = new Promise<void>((resolve) => {
     listener.serve((socket) => {
@@ -143,11 +143,10 @@ test('openListener.abandon() closes held connections unread, stops listening and
   const client = await connectAndWrite(p, 'a record nobody will read');
   const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
   client.on('error', () => {}); // ECONNRESET is what an unread close looks like
-  const deadline = Date.now() + 10_000;
-  while ((await new Promise<number>((r) => listener.server.getConnections((_, n) => r(n)))) < 1) {
-    assert.ok(Date.now() < deadline, 'the listener never accepted the connection');
-    await new Promise((r) => setImmediate(r));
-  }
+  await waitUntil(
+    async () => (await new Promise<number>((r) => listener.server.getConnections((_, n) => r(n)))) >= 1,
+    'the listener to accept the connection',
+  );
   assert.equal(await listener.abandon(), 1);
   await closed;
   assert.equal(fs.existsSync(p), false);

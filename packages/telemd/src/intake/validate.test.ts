@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decodeFrame, type RecordHeaders } from '@telemetrics/libtelemetry/wire';
 import { readVector } from '../../../../test/helpers/vectors.ts';
-import { checkClassification, HOST_DERIVED_HEADERS, validateFrame } from './validate.ts';
+import { classificationError as checkClassification } from '@telemetrics/libtelemetry';
+import { HOST_DERIVED_HEADERS } from '../enrich/host-facts.ts';
+import { validateFrame } from './validate.ts';
 
 const MID = '0123456789abcdef0123456789abcdef';
 const FACTS = {
@@ -84,11 +86,11 @@ describe('rejections', () => {
 });
 
 test('classification limits follow C (first segment 41, others 40, total 122)', () => {
-  assert.equal(checkClassification(`${'a'.repeat(41)}/b/c`), undefined);
+  assert.equal(checkClassification(`${'a'.repeat(41)}/b/c`), null);
   assert.ok(checkClassification(`${'a'.repeat(42)}/b/c`));
   assert.ok(checkClassification(`a/${'b'.repeat(41)}/c`));
-  assert.equal(checkClassification('//'), undefined);
-  assert.equal(checkClassification('org.example/with space/ok'), undefined);
+  assert.equal(checkClassification('//'), null);
+  assert.equal(checkClassification('org.example/with space/ok'), null);
   assert.ok(checkClassification(`${'a'.repeat(41)}/${'b'.repeat(40)}/${'c'.repeat(40)}`));
 });
 

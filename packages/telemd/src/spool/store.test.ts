@@ -17,11 +17,11 @@ import { createMemoryLogger, type Logger } from '@telemetrics/libtelemetry/log';
 import { encodeSpoolFile } from '@telemetrics/libtelemetry/wire';
 import { makeRecord, OK, scriptedSink, tempDir } from './spool.fixtures.ts';
 import { vectorPath } from '../../../../test/helpers/vectors.ts';
-import { createLimiter } from '../limit/limiter.ts';
+import { createLimiter } from '../pipeline/limiter.ts';
 import type { Sink } from '../deliver/sink.ts';
-import { createMetrics, type Metrics } from '../metrics.ts';
-import { createDrainer } from './drain.ts';
-import { createQuarantine, type Quarantine, QUARANTINE_DIR } from './quarantine.ts';
+import { createMetrics, type Metrics } from '../observe/metrics.ts';
+import { createDrainer } from '../pipeline/drain.ts';
+import { createQuarantine, type Quarantine, QUARANTINE_DIR } from '../pipeline/quarantine.ts';
 import { createSpoolStore, type SpoolStore } from './store.ts';
 
 const uid = process.getuid!();

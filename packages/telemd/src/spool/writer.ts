@@ -13,7 +13,7 @@
 // accepted record is never lost and intake never hangs.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '@telemetrics/libtelemetry/log';
-import { monotonicMs } from '../clock.ts';
+import { monotonicMs } from '../observe/clock.ts';
 
 export interface WriteJob {
   /** Names inside the spool directory. */
@@ -210,6 +210,42 @@ interface Pending {
   readonly resolve: (outcome: WriteOutcome) => void;
 }
 
+/** The outcome of job `i` of a batch, from the thread's reply. */
+function outcomeOf(reply: BatchReply, i: number): WriteOutcome {
+  const r = reply.results[i];
+  if (!r) return { kind: 'lost', detail: 'no result for the job' };
+  if (!r.ok) return { kind: 'failed', code: r.code, detail: r.message };
+  if (reply.dirError) {
+    return {
+      kind: 'written',
+      mtimeMs: r.mtimeMs,
+      durable: false,
+      code: reply.dirError.code,
+      detail: `directory fsync: ${reply.dirError.message}`,
+    };
+  }
+  return { kind: 'written', mtimeMs: r.mtimeMs, durable: true };
+}
+
+/** One message for the thread: the jobs' bytes in one fresh buffer, transferred (not copied). */
+function packBatch(
+  dir: string,
+  memoryFs: boolean,
+  batch: readonly Pending[],
+): { readonly message: BatchMessage; readonly transfer: ArrayBuffer } {
+  let total = 0;
+  for (const p of batch) total += p.job.bytes.length;
+  const data = new Uint8Array(total);
+  const jobs: JobMeta[] = [];
+  let offset = 0;
+  for (const p of batch) {
+    data.set(p.job.bytes, offset);
+    jobs.push({ tmp: p.job.tmp, final: p.job.final, offset, length: p.job.bytes.length });
+    offset += p.job.bytes.length;
+  }
+  return { message: { dir, memoryFs, jobs, data }, transfer: data.buffer };
+}
+
 export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
   const maxBatch = options.maxBatch ?? 256;
   const idleMs = options.idleMs ?? 10_000;
@@ -246,20 +282,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
     if (!batch) return;
     outstanding = undefined;
     if (reply.dirSynced) dirSyncs++;
-    batch.forEach((p, i) => {
-      const r = reply.results[i];
-      if (!r) p.resolve({ kind: 'lost', detail: 'no result for the job' });
-      else if (!r.ok) p.resolve({ kind: 'failed', code: r.code, detail: r.message });
-      else if (reply.dirError) {
-        p.resolve({
-          kind: 'written',
-          mtimeMs: r.mtimeMs,
-          durable: false,
-          code: reply.dirError.code,
-          detail: `directory fsync: ${reply.dirError.message}`,
-        });
-      } else p.resolve({ kind: 'written', mtimeMs: r.mtimeMs, durable: true });
-    });
+    for (const [i, p] of batch.entries()) p.resolve(outcomeOf(reply, i));
     // The next batch gathered while this one was written: send it once gatherMs has passed
     // since this one was sent (at once after a slow batch, e.g. fsyncs on a busy disk).
     if (queue.length > 0) scheduleFlush(Math.max(0, gatherMs - (monotonicMs() - sentAt)));
@@ -318,22 +341,11 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
     if (outstanding || queue.length === 0 || !worker) return;
     const batch = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
     queue = batch === queue ? [] : queue.slice(maxBatch);
-    let total = 0;
-    for (const p of batch) total += p.job.bytes.length;
-    // One fresh buffer, transferred (not copied) to the thread.
-    const data = new Uint8Array(total);
-    const jobs: JobMeta[] = [];
-    let offset = 0;
-    for (const p of batch) {
-      data.set(p.job.bytes, offset);
-      jobs.push({ tmp: p.job.tmp, final: p.job.final, offset, length: p.job.bytes.length });
-      offset += p.job.bytes.length;
-    }
     outstanding = batch;
     sentAt = monotonicMs();
-    const message: BatchMessage = { dir: options.dir, memoryFs: options.memoryFs ?? false, jobs, data };
+    const { message, transfer } = packBatch(options.dir, options.memoryFs ?? false, batch);
     worker.ref();
-    worker.postMessage(message, [data.buffer]);
+    worker.postMessage(message, [transfer]);
   }
 
   function settleIfIdle(): void {

@@ -6,6 +6,7 @@
 import { gzipSync } from 'node:zlib';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import type * as Undici from 'undici';
+import { createInFlight } from '../../in-flight.ts';
 import type { TelemRecord } from '../../record.ts';
 import { UNDICI_V8_FLAGS } from '../http.ts';
 import { classifyStatus } from '../outcome.ts';
@@ -64,7 +65,7 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
   let queue: Pending[] = [];
   let timer: NodeJS.Timeout | undefined;
   let pool: Undici.Pool | undefined;
-  const inFlight = new Set<Promise<void>>();
+  const inFlight = createInFlight();
 
   async function post(batch: readonly Pending[]): Promise<DeliveryOutcome> {
     encoderLoaded ??= import('./encode.ts').then((m) => m.encodeLogs);
@@ -113,18 +114,20 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
     while (queue.length > 0) {
       const batch = queue.slice(0, maxBatch);
       queue = queue.slice(maxBatch);
-      const work = post(batch)
-        .catch((error: unknown): DeliveryOutcome => ({ kind: 'retryable', reason: `OTLP: ${String(error)}` }))
-        .then((outcome) => {
-          logger.log(outcome.kind === 'delivered' ? 'debug' : 'warning', 'OTLP export', {
-            records: batch.length,
-            outcome: outcome.kind,
-            reason: outcome.kind === 'delivered' ? undefined : outcome.reason,
-          });
-          for (const p of batch) p.resolve(outcome);
-        })
-        .finally(() => inFlight.delete(work));
-      inFlight.add(work);
+      void inFlight.track(
+        post(batch)
+          .catch(
+            (error: unknown): DeliveryOutcome => ({ kind: 'retryable', reason: `OTLP: ${String(error)}` }),
+          )
+          .then((outcome) => {
+            logger.log(outcome.kind === 'delivered' ? 'debug' : 'warning', 'OTLP export', {
+              records: batch.length,
+              outcome: outcome.kind,
+              reason: outcome.kind === 'delivered' ? undefined : outcome.reason,
+            });
+            for (const p of batch) p.resolve(outcome);
+          }),
+      );
     }
   }
 
@@ -138,7 +141,7 @@ export function createOtlpSink(options: OtlpSinkOptions): Sink {
     },
     async close() {
       flush();
-      await Promise.allSettled([...inFlight]);
+      await inFlight.settled();
       await pool?.close();
     },
   };

@@ -4,19 +4,12 @@
 // a down receiver holds back neither the collector nor the main spool, and a
 // record is never only in memory. The dot name keeps the main spool's scan
 // and telemd.path out of it. Names sort oldest first.
-import {
-  fsyncDir,
-  mkdir,
-  readdir,
-  readFile,
-  rename,
-  unlink,
-  writeSynced,
-} from '@telemetrics/libtelemetry/internal/fs-async';
+import { mkdir, readdir, readFile, unlink } from '@telemetrics/libtelemetry/internal/fs-async';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import { decodeSpoolFile, encodeSpoolFile } from '@telemetrics/libtelemetry/wire';
 import path from 'node:path';
 import type { TelemRecord } from '../../record.ts';
+import { writeFileDurably } from '../../write-durably.ts';
 
 export const OUTBOX_DIR = '.otlp';
 
@@ -40,10 +33,8 @@ export function createOutbox(spoolDir: string, logger: Logger): OtlpOutbox {
       made ??= mkdir(dir, { recursive: true, mode: 0o750 });
       await made;
       const name = `${String(Date.now()).padStart(15, '0')}-${String(seq++).padStart(6, '0')}-${record.headers.event_id}`;
-      const temp = path.join(dir, `.tmp-${process.pid}-${name}`);
-      await writeSynced(temp, 'wx', 0o640, encodeSpoolFile(record));
-      await rename(temp, path.join(dir, name));
-      await fsyncDir(dir);
+      // Its temp name starts with '.', so list() never takes a half-written entry.
+      await writeFileDurably(path.join(dir, name), encodeSpoolFile(record), 0o640);
     },
     async list() {
       try {

@@ -7,17 +7,18 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
+import { waitUntil } from '../../../../test/helpers/poll.ts';
 import { droppedJournalPath, readJournal } from '@telemetrics/libtelemetry/internal/journal';
 import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
-import { DOWN, idOf, makeRecord, OK, scriptedSink, tempDir } from './spool.fixtures.ts';
+import { DOWN, idOf, makeRecord, OK, scriptedSink, tempDir } from '../spool/spool.fixtures.ts';
 import { createHttpSink } from '../deliver/http.ts';
 import { DELIVERY_IN_FLIGHT, type DeliveryOutcome, type Sink } from '../deliver/sink.ts';
-import { createJournalHook } from '../journal/journal-hook.ts';
-import { createLimiter } from '../limit/limiter.ts';
-import { createMetrics } from '../metrics.ts';
-import { createDrainer, type DrainerOptions } from './drain.ts';
+import { createJournalHook } from './journal-hook.ts';
+import { createLimiter } from './limiter.ts';
+import { createMetrics } from '../observe/metrics.ts';
+import { createDrainer, type DrainerOptions, nextWakeUp } from './drain.ts';
 import { createQuarantine } from './quarantine.ts';
-import { createSpoolStore } from './store.ts';
+import { createSpoolStore } from '../spool/store.ts';
 
 const uid = process.getuid!();
 const NO_LIMITS = {
@@ -214,10 +215,12 @@ test('pass limit: records spooled while a cut pass runs go out at once, not afte
   };
   drainer.start();
   // Polled with a deadline: the last unlink follows the collector's answer.
-  const deadline = Date.now() + 20_000;
-  while ((received.length < 7 || readdirSync(tmp.dir).length > 0) && Date.now() < deadline) {
-    await new Promise<void>((resolve) => setTimeout(resolve, 10));
-  }
+  await waitUntil(
+    () => received.length >= 7 && readdirSync(tmp.dir).length === 0,
+    () => `seven delivered and an empty spool (received ${received})`,
+    20_000,
+    10,
+  );
   assert.deepEqual(
     [...received].sort((a, b) => a - b),
     [0, 1, 2, 3, 4, 5, 6],
@@ -296,11 +299,12 @@ test('a failure reported during a pass that ends "done" is retried after its bac
   drainer.start();
   try {
     // The pass delivers 0 and 1 and ends "done"; that must not push the retry to the 1 h pass.
-    const deadline = performance.now() + 10_000;
-    while (!sink.delivered.includes(99)) {
-      assert.ok(performance.now() < deadline, `99 not retried; delivered ${sink.delivered}`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await waitUntil(
+      () => sink.delivered.includes(99),
+      () => `99 retried; delivered ${sink.delivered}`,
+      10_000,
+      5,
+    );
     assert.deepEqual(sink.delivered, [0, 1, 99]);
   } finally {
     await drainer.close();
@@ -325,4 +329,14 @@ test('failures of attempts in flight together share one backoff step', async () 
   } finally {
     await drainer.close();
   }
+});
+
+test('nextWakeUp: a cut pass goes on at once, a finished one waits spool_process_time unless asked again', () => {
+  const times = { processTimeMs: 120_000, backoffLeftMs: () => 5_000 };
+  assert.equal(nextWakeUp('pass-limit', false, times), 0);
+  assert.equal(nextWakeUp('done', true, times), 0);
+  assert.equal(nextWakeUp('done', false, times), 120_000);
+  assert.equal(nextWakeUp('backoff', true, times), 5_000);
+  assert.equal(nextWakeUp('retryable', true, times), undefined);
+  assert.equal(nextWakeUp('rate-limited', false, times), undefined);
 });

@@ -5,14 +5,14 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
 import { encodeSpoolFile } from '@telemetrics/libtelemetry/wire';
-import { DOWN, idOf, makeRecord, OK, scriptedSink, smallTmpfs, tempDir } from './spool.fixtures.ts';
+import { DOWN, idOf, makeRecord, OK, scriptedSink, smallTmpfs, tempDir } from '../spool/spool.fixtures.ts';
 import type { DeliveryOutcome } from '../deliver/sink.ts';
-import { createLimiter, type LimiterConfig } from '../limit/limiter.ts';
-import { CHANNELS, createMetrics, createStatusWriter } from '../metrics.ts';
+import { createLimiter, type LimiterConfig } from './limiter.ts';
+import { CHANNELS, createMetrics, createStatusWriter } from '../observe/metrics.ts';
 import { createDrainer } from './drain.ts';
 import { createQuarantine, QUARANTINE_DIR } from './quarantine.ts';
-import { createSpoolPipeline } from './spool-pipeline.ts';
-import { createSpoolStore } from './store.ts';
+import { createSpoolPipeline } from './accept.ts';
+import { createSpoolStore } from '../spool/store.ts';
 
 const uid = process.getuid!();
 const NO_LIMITS: LimiterConfig = {

@@ -10,13 +10,13 @@ import { test } from 'node:test';
 import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
 import { decodeSpoolFile, encodeSpoolFile } from '@telemetrics/libtelemetry/wire';
 import fc from 'fast-check';
-import { DOWN, idOf, makeRecord, OK, scriptedSink, tempDir } from './spool.fixtures.ts';
-import { createLimiter } from '../limit/limiter.ts';
-import { CHANNELS, createMetrics } from '../metrics.ts';
+import { DOWN, idOf, makeRecord, OK, scriptedSink, tempDir } from '../spool/spool.fixtures.ts';
+import { createLimiter } from './limiter.ts';
+import { CHANNELS, createMetrics } from '../observe/metrics.ts';
 import { createDrainer, type Drainer } from './drain.ts';
 import { createQuarantine } from './quarantine.ts';
-import { createSpoolPipeline, type SpoolPipeline } from './spool-pipeline.ts';
-import { createSpoolStore, type SpoolStore } from './store.ts';
+import { createSpoolPipeline, type SpoolPipeline } from './accept.ts';
+import { createSpoolStore, type SpoolStore } from '../spool/store.ts';
 
 type Op =
   | { op: 'accept'; count: number }

@@ -9,7 +9,7 @@ import {
   windowAdd,
   windowAllows,
   windowCount,
-} from './windows.ts';
+} from './limit-windows.ts';
 
 /**
  * C's slots are minutes of the hour; ours are absolute minutes. A C slot [s]

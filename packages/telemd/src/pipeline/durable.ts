@@ -7,17 +7,17 @@ import type { TelemetryConfig } from '@telemetrics/libtelemetry/config';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import { DEFAULT_BACKOFF } from '../deliver/backoff.ts';
 import type { Sink } from '../deliver/sink.ts';
-import { createLimiter } from '../limit/limiter.ts';
-import { type Counters, createMetrics, createStatusWriter, type Metrics } from '../metrics.ts';
-import type { RecordFateJournal } from '../journal/journal-hook.ts';
-import type { Pipeline, PipelineSummary } from '../pipeline.ts';
+import { createLimiter } from './limiter.ts';
+import { type Counters, createMetrics, createStatusWriter, type Metrics } from '../observe/metrics.ts';
+import type { RecordFateJournal } from './journal-hook.ts';
+import type { Pipeline, PipelineSummary } from './pipeline.ts';
 import type { TelemRecord } from '../record.ts';
 import { createDrainer, type Drainer } from './drain.ts';
 import { createQuarantine } from './quarantine.ts';
-import { checkSpoolAccess, spoolDirError } from './spool-dir.ts';
-import { createSpoolPipeline, type SpoolPipeline } from './spool-pipeline.ts';
-import { createSpoolStore, type SpoolStore } from './store.ts';
-import { monotonicMs } from '../clock.ts';
+import { checkSpoolAccess, spoolDirError } from '../spool/spool-dir.ts';
+import { createSpoolPipeline, type SpoolPipeline } from './accept.ts';
+import { createSpoolStore, type SpoolStore } from '../spool/store.ts';
+import { monotonicMs } from '../observe/clock.ts';
 
 export interface DurablePipelineContext {
   readonly config: TelemetryConfig;
@@ -25,7 +25,7 @@ export interface DurablePipelineContext {
   readonly logger: Logger;
   /** The daemon's intake counters (rejected frames go into the status file). */
   readonly counters?: Counters;
-  /** Journals dropped and quarantined records (journal/journal-hook.ts). */
+  /** Journals dropped and quarantined records (pipeline/journal-hook.ts). */
   readonly journal?: RecordFateJournal | undefined;
   /** The daemon's, shared by the pipelines of successive reloads so counters survive SIGHUP. */
   readonly metrics?: Metrics;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_CONFIG, type TelemetryConfig } from '@telemetrics/libtelemetry/config';
 import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
-import { makeRecord, OK, scriptedSink, tempDir } from './spool.fixtures.ts';
+import { makeRecord, OK, scriptedSink, tempDir } from '../spool/spool.fixtures.ts';
 import { createDurablePipeline } from './durable.ts';
 
 function config(dir: string, extra: Partial<TelemetryConfig> = {}): TelemetryConfig {

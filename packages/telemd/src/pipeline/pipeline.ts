@@ -1,11 +1,11 @@
 // The seam between intake and durability. telemd hands every accepted record
 // to a Pipeline; accept() resolves once the pipeline has done what it promises.
-// The one implementation is the durable spool pipeline (spool/durable.ts): the
+// The one implementation is the durable spool pipeline (pipeline/durable.ts): the
 // record is on disk when accept() resolves, to undefined when it is kept or to the
 // Refusal the probe is told. Tests may pass a stub (daemon.ts
 // DaemonOptions.createPipeline) where only one of its answers matters.
 import type { RefusalCode } from '@telemetrics/libtelemetry/wire';
-import type { TelemRecord } from './record.ts';
+import type { TelemRecord } from '../record.ts';
 
 /** Why a record was not kept: the probe's SDK rejects with `code` (wire/ack.ts). */
 export interface Refusal {

@@ -51,3 +51,12 @@ export function createLogBudget(options: {
     flush,
   };
 }
+
+/**
+ * The other throttle, for a failure that repeats with every record or attempt (a full disk, a
+ * dead server): log the first of a streak, then every `every`-th, with the count in the line.
+ * `n` counts the streak from 1.
+ */
+export function streakLogDue(n: number, every: number): boolean {
+  return n === 1 || n % every === 0;
+}

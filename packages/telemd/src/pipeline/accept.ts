@@ -18,18 +18,20 @@
 // TELEM_DISK_FULL, TELEM_SPOOL_IO; TELEM_RATE_LIMITED for strategy drop, whose
 // limit is taken before the write so a refused record is never written).
 import type { Logger } from '@telemetrics/libtelemetry/log';
+import { createInFlight } from '../in-flight.ts';
+import { streakLogDue } from '../observe/log-budget.ts';
 import { spoolFileSize } from '@telemetrics/libtelemetry/wire';
 import { DELIVERY_IN_FLIGHT, type Sink } from '../deliver/sink.ts';
-import type { Limiter } from '../limit/limiter.ts';
-import type { RecordFateJournal } from '../journal/journal-hook.ts';
-import type { Metrics } from '../metrics.ts';
-import type { Pipeline, Refusal } from '../pipeline.ts';
-import type { LimitReservation } from '../limit/limiter.ts';
+import type { Limiter } from './limiter.ts';
+import type { RecordFateJournal } from './journal-hook.ts';
+import type { Metrics } from '../observe/metrics.ts';
+import type { Pipeline, Refusal } from './pipeline.ts';
+import type { LimitReservation } from './limiter.ts';
 import type { TelemRecord } from '../record.ts';
 import type { Drainer } from './drain.ts';
 import type { Quarantine } from './quarantine.ts';
-import { dropRateLimited, rejectPermanently } from './record-fates.ts';
-import type { SpoolEntry, SpoolStore } from './store.ts';
+import { dropRateLimited, rejectPermanently } from './fates.ts';
+import type { SpoolEntry, SpoolStore } from '../spool/store.ts';
 
 /** Direct first attempts running at once; beyond that records wait for the drainer (deliver/sink.ts). */
 export const MAX_DIRECT_IN_FLIGHT = DELIVERY_IN_FLIGHT;
@@ -45,7 +47,7 @@ export interface SpoolPipelineOptions {
   readonly deliveryEnabled: boolean;
   readonly strategy: 'spool' | 'drop';
   readonly maxInFlight?: number;
-  /** Journals the records given up on here (journal/journal-hook.ts). */
+  /** Journals the records given up on here (pipeline/journal-hook.ts). */
   readonly journal?: RecordFateJournal | undefined;
 }
 
@@ -59,18 +61,17 @@ export interface SpoolPipeline extends Pipeline {
 export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipeline {
   const { store, sink, limiter, drainer, logger, metrics } = options;
   const maxInFlight = options.maxInFlight ?? MAX_DIRECT_IN_FLIGHT;
-  const inFlight = new Set<Promise<void>>();
+  const inFlight = createInFlight();
   const abort = new AbortController();
   let closed = false;
   let writeFailures = 0;
 
   function track(p: Promise<void>): void {
-    const t = p
-      .catch((err: Error) =>
+    void inFlight.track(
+      p.catch((err: Error) =>
         logger.log('err', 'delivery attempt failed unexpectedly', { detail: err.message }),
-      )
-      .finally(() => inFlight.delete(t));
-    inFlight.add(t);
+      ),
+    );
   }
 
   function keep(record: TelemRecord, entry: SpoolEntry, why: string): void {
@@ -179,7 +180,7 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
         if (put.reason === 'io') {
           // One line per streak (then every 100th): each dropped record has its own line anyway.
           writeFailures++;
-          if (writeFailures === 1 || writeFailures % 100 === 0) {
+          if (streakLogDue(writeFailures, 100)) {
             logger.log('err', 'cannot write spool file', {
               path: store.dir,
               code: put.code,
@@ -220,7 +221,7 @@ export function createSpoolPipeline(options: SpoolPipelineOptions): SpoolPipelin
     },
 
     async idle() {
-      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      await inFlight.settled();
     },
 
     async close() {

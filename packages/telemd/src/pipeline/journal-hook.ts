@@ -21,6 +21,8 @@ import {
   readJournal,
 } from '@telemetrics/libtelemetry/internal/journal';
 import type { Logger } from '@telemetrics/libtelemetry/log';
+import { createInFlight } from '../in-flight.ts';
+import { streakLogDue } from '../observe/log-budget.ts';
 
 export interface JournalHookRecord {
   readonly headers: RecordHeaders;
@@ -70,7 +72,7 @@ export function createJournalHook(options: JournalHookOptions): JournalHook {
   // Opened on first use: a missing log directory must not stop telemd from starting.
   let main: Promise<Journal> | undefined;
   let dropped: Promise<Journal> | undefined;
-  const pending = new Set<Promise<void>>();
+  const pending = createInFlight();
   const failures = new Map<string, number>();
   let closed = false;
 
@@ -119,7 +121,7 @@ export function createJournalHook(options: JournalHookOptions): JournalHook {
     const n = (failures.get(kind) ?? 0) + 1;
     failures.set(kind, n);
     // A full or read-only disk fails every record: say it once, then every 100th time.
-    if (n === 1 || n % 100 === 0) {
+    if (streakLogDue(n, 100)) {
       logger.log('err', `journal: ${kind} failed`, {
         count: n,
         code: (err as { code?: string }).code,
@@ -131,9 +133,7 @@ export function createJournalHook(options: JournalHookOptions): JournalHook {
   }
 
   function track(work: Promise<void>): Promise<void> {
-    const p = work.finally(() => pending.delete(p));
-    pending.add(p);
-    return p;
+    return pending.track(work);
   }
 
   async function append(
@@ -198,7 +198,7 @@ export function createJournalHook(options: JournalHookOptions): JournalHook {
       }),
     async close() {
       closed = true;
-      await Promise.allSettled([...pending]);
+      await pending.settled();
       for (const j of [main, dropped]) {
         if (!j) continue;
         try {
@@ -214,7 +214,7 @@ export function createJournalHook(options: JournalHookOptions): JournalHook {
 /** What the spool needs to journal the records it gives up on (and keeps local from the spool). */
 export type RecordFateJournal = Pick<JournalHook, 'recordDropped' | 'recordKeptLocal'>;
 
-/** What the wrappers need of telemd's Sink and Pipeline (deliver/sink.ts, pipeline.ts). */
+/** What the wrappers need of telemd's Sink and Pipeline (deliver/sink.ts, pipeline/pipeline.ts). */
 export interface JournalSinkLike<R extends JournalHookRecord, O extends { readonly kind: string }> {
   deliver(record: R, signal?: AbortSignal): Promise<O>;
   batchLimit?(record: R): { readonly records: number } | undefined;

@@ -7,8 +7,8 @@ import diagnostics_channel from 'node:diagnostics_channel';
 import { mkdir } from '@telemetrics/libtelemetry/internal/fs-async';
 import path from 'node:path';
 import type { Logger } from '@telemetrics/libtelemetry/log';
-import { writeFileDurably } from './write-durably.ts';
-import type { TelemRecord } from './record.ts';
+import { writeFileDurably } from '../write-durably.ts';
+import type { TelemRecord } from '../record.ts';
 import { monotonicMs } from './clock.ts';
 
 export const Channels = {

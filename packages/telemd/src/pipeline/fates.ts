@@ -4,11 +4,11 @@
 // cannot drift apart in what an administrator sees.
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import type { DeliveryOutcome } from '../deliver/sink.ts';
-import type { RecordFateJournal } from '../journal/journal-hook.ts';
-import type { Metrics } from '../metrics.ts';
+import type { RecordFateJournal } from './journal-hook.ts';
+import type { Metrics } from '../observe/metrics.ts';
 import type { TelemRecord } from '../record.ts';
 import { type Quarantine, quarantineEntry } from './quarantine.ts';
-import type { SpoolStore } from './store.ts';
+import type { SpoolStore } from '../spool/store.ts';
 
 export interface RecordFateDeps {
   readonly store: SpoolStore;

@@ -19,7 +19,7 @@ import {
   windowAdd,
   windowAllows,
   windowSubtract,
-} from './windows.ts';
+} from './limit-windows.ts';
 
 export type LimiterConfig = Pick<
   TelemetryConfig,
@@ -76,7 +76,7 @@ export function checkLimiterConfig(config: LimiterConfig): void {
 }
 
 /**
- * Build a limiter. `monotonicMs` is injected (clock.ts in the
+ * Build a limiter. `monotonicMs` is injected (observe/clock.ts in the
  * daemon) so wall-clock jumps do not move the windows (BUG-51). Throws
  * TELEM_CONFIG_VALUE at construction, i.e. at daemon start, for a window
  * outside 0..59 of an enabled limit.

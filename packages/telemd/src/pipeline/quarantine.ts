@@ -17,10 +17,10 @@ import path from 'node:path';
 import { lstat, mkdir, readdir, readFile, rename, rm } from '@telemetrics/libtelemetry/internal/fs-async';
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import { decodeSpoolFile, MAX_SPOOL_FILE_BYTES } from '@telemetrics/libtelemetry/wire';
-import type { RecordFateJournal } from '../journal/journal-hook.ts';
-import type { Metrics } from '../metrics.ts';
+import type { RecordFateJournal } from './journal-hook.ts';
+import type { Metrics } from '../observe/metrics.ts';
 import { writeFileDurably } from '../write-durably.ts';
-import type { SpoolStore } from './store.ts';
+import type { SpoolStore } from '../spool/store.ts';
 
 export const QUARANTINE_DIR = '.quarantine';
 /** Refused records: each at most ~9 KiB, so the file count is the bound that matters. */

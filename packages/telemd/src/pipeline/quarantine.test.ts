@@ -8,9 +8,9 @@ import { test } from 'node:test';
 import { droppedJournalPath, readJournal } from '@telemetrics/libtelemetry/internal/journal';
 import { createMemoryLogger } from '@telemetrics/libtelemetry/log';
 import { encodeSpoolFile } from '@telemetrics/libtelemetry/wire';
-import { makeRecord, tempDir } from './spool.fixtures.ts';
-import { createJournalHook } from '../journal/journal-hook.ts';
-import { createMetrics } from '../metrics.ts';
+import { makeRecord, tempDir } from '../spool/spool.fixtures.ts';
+import { createJournalHook } from './journal-hook.ts';
+import { createMetrics } from '../observe/metrics.ts';
 import { createQuarantine, overBound, type QuarantineOptions } from './quarantine.ts';
 
 const REFUSED = { reason: 'permanent', detail: 'HTTP 400: bad classification', status: 400 } as const;

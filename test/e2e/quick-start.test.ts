@@ -81,10 +81,12 @@ test('bash scripts/start.sh delivers a record, prints commands that work, and st
   );
   assert.equal(kept.status, 0, kept.stderr);
   assert.equal(JSON.parse(kept.stdout).fate, 'kept', kept.stdout);
-  while (!(await classifications(url)).includes('org.telemetrics/node/error')) {
-    assert.ok(Date.now() < until + 60_000, `the kept crash report never reached the collector:\n${out}`);
-    await delay(100);
-  }
+  await waitUntil(
+    async () => (await classifications(url)).includes('org.telemetrics/node/error'),
+    () => `the kept crash report to reach the collector:\n${out}`,
+    60_000,
+    100,
+  );
 
   process.kill(-child.pid!, 'SIGINT');
   const [code] = await exited;

@@ -158,7 +158,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const sink: Sink = journalingSink(
       withOtlpExport(
         options.createSink ? options.createSink({ config, logger }) : defaultSink(config, logger, options),
-        { config, logger },
+        { config, logger, metrics, journal },
       ),
       journal,
     );
@@ -380,7 +380,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
   function onIdle(): void {
     idleTimer = undefined;
-    if (busy() > 0 || stage.pipeline.isIdle?.() === false) {
+    // The OTLP outbox holding records (sink.isIdle) postpones it as the spool does: docs/otlp.md.
+    if (busy() > 0 || stage.pipeline.isIdle?.() === false || stage.sink.isIdle?.() === false) {
       touch();
       return;
     }

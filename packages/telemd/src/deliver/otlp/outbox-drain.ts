@@ -2,7 +2,7 @@
 // time through the OTLP sink; a record is removed once the receiver took it
 // (or refused it for good, logged). A failed batch backs off (the target's
 // own policy); kick() asks for a pass when something new was kept. Each pass
-// first deletes what is past record_expiry (outbox.expire()), so records that
+// first deletes what is past record_expiry (outbox.enforce()), so records that
 // wait for a receiver that never returns go in the end, and with them the
 // reason telemd stays up (busy, daemon.ts's idle exit).
 import type { Logger } from '@telemetrics/libtelemetry/log';
@@ -54,7 +54,7 @@ export function startOutboxDrain(options: OutboxDrainOptions): OutboxDrain {
 
   /** One batch; schedules the next (at once when more wait, after the backoff when it failed). */
   async function pass(): Promise<void> {
-    await outbox.expire();
+    await outbox.enforce();
     const names = (await outbox.list()).slice(0, batch);
     const kept = await Promise.all(names.map(async (name) => ({ name, record: await outbox.read(name) })));
     const present = kept.filter((k) => k.record !== undefined);

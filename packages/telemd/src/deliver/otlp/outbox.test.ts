@@ -59,14 +59,14 @@ test('a record larger than the whole byte bound is not kept, and evicts nothing'
   assert.deepEqual(s.dropped, [[id(makeRecord(2)), 'otlp_too_large']]);
 });
 
-test('expire() deletes the records older than the expiry, oldest first, and reports each', async () => {
+test('enforce() deletes the records older than the expiry, oldest first, and reports each', async () => {
   using tmp = tempDir();
   const s = setup(tmp.dir, { expiryMs: 60_000 });
   await s.outbox.put(makeRecord(1));
   s.clock.t += 30_000;
   await s.outbox.put(makeRecord(2));
   s.clock.t += 40_000;
-  await s.outbox.expire();
+  await s.outbox.enforce();
   assert.deepEqual(await ids(s.outbox), [id(makeRecord(2))]);
   assert.equal(s.metrics.getDropped('otlp_expired'), 1);
   assert.deepEqual(s.dropped, [[id(makeRecord(1)), 'otlp_expired']]);
@@ -82,8 +82,13 @@ test('a new outbox on the same directory finds the kept records and keeps boundi
   assert.equal((await second.outbox.list()).length, 3);
   await second.outbox.put(makeRecord(4));
   assert.deepEqual(await ids(second.outbox), [2, 3, 4].map((n) => id(makeRecord(n))));
-  for (const name of await second.outbox.list()) await second.outbox.remove(name);
-  assert.equal(second.outbox.isEmpty(), true);
+  // A restart with a lower bound: the next pass trims to it.
+  const third = setup(tmp.dir, { files: 1 }, { t: 3e12 });
+  await third.outbox.enforce();
+  assert.deepEqual(await ids(third.outbox), [id(makeRecord(4))]);
+  assert.equal(third.metrics.getDropped('otlp_evicted'), 2);
+  for (const name of await third.outbox.list()) await third.outbox.remove(name);
+  assert.equal(third.outbox.isEmpty(), true);
   assert.deepEqual(fs.readdirSync(path.join(tmp.dir, '.otlp')), []);
 });
 

@@ -7,7 +7,7 @@
 //
 // Bounded (outbox-bound.ts): past otlp_spool_max_files / otlp_spool_max_size
 // the oldest records are evicted when a new one is kept, and records older
-// than record_expiry are deleted unsent (expire(), at each drain pass). Each
+// than record_expiry are deleted unsent (enforce(), at each drain pass). Each
 // such record is logged, counted (`dropped{reason}`) and journaled in the
 // `.dropped` side file, as the quarantine does with what it evicts. The
 // names and sizes are indexed in memory (read once at start), so keeping a
@@ -48,8 +48,11 @@ export interface OtlpOutbox {
   /** The record, or undefined when it is gone or unreadable (an unreadable one is removed, logged). */
   read(name: string): Promise<TelemRecord | undefined>;
   remove(name: string): Promise<void>;
-  /** Delete, reported, the records older than record_expiry. */
-  expire(): Promise<void>;
+  /**
+   * Delete, reported, the records older than record_expiry, then the oldest past the bounds
+   * (which put() keeps, but a restart may have lowered them).
+   */
+  enforce(): Promise<void>;
   /** Known to hold nothing (false until the directory has been read). */
   isEmpty(): boolean;
 }
@@ -178,8 +181,9 @@ export function createOutbox(options: OutboxOptions): OtlpOutbox {
       forget(name);
       await unlink(path.join(dir, name)).catch(() => {});
     },
-    async expire() {
+    async enforce() {
       for (const item of expiredItems(await index(), bound, now())) await drop(item, 'otlp_expired');
+      for (const item of overBound(await index(), bound)) await drop(item, 'otlp_evicted');
     },
     isEmpty() {
       return items !== undefined && items.length === 0;

@@ -11,7 +11,11 @@ import type { TelemRecord } from '../../record.ts';
 import { makeRecord, tempDir } from '../../spool/spool.fixtures.ts';
 import { createOutbox } from './outbox.ts';
 
-function setup(dir: string, bound: { files?: number; bytes?: number; expiryMs?: number }, clock = { t: 1e12 }) {
+function setup(
+  dir: string,
+  bound: { files?: number; bytes?: number; expiryMs?: number },
+  clock = { t: 1e12 },
+) {
   const logger = createMemoryLogger();
   const metrics = createMetrics();
   const dropped: [string, string][] = [];
@@ -45,7 +49,10 @@ test('past the byte bound the oldest records are evicted, counted, journaled and
   assert.deepEqual(await ids(s.outbox), records.slice(2).map(id));
   assert.equal(fs.readdirSync(s.outbox.dir).length, 2);
   assert.equal(s.metrics.getDropped('otlp_evicted'), 2);
-  assert.deepEqual(s.dropped, records.slice(0, 2).map((r) => [id(r), 'otlp_evicted']));
+  assert.deepEqual(
+    s.dropped,
+    records.slice(0, 2).map((r) => [id(r), 'otlp_evicted']),
+  );
   assert.equal(s.logger.lines.filter((l) => l.includes('OTLP outbox full')).length, 2);
 });
 
@@ -81,7 +88,10 @@ test('a new outbox on the same directory finds the kept records and keeps boundi
   assert.equal(second.outbox.isEmpty(), false, 'not known empty before the directory is read');
   assert.equal((await second.outbox.list()).length, 3);
   await second.outbox.put(makeRecord(4));
-  assert.deepEqual(await ids(second.outbox), [2, 3, 4].map((n) => id(makeRecord(n))));
+  assert.deepEqual(
+    await ids(second.outbox),
+    [2, 3, 4].map((n) => id(makeRecord(n))),
+  );
   // A restart with a lower bound: the next pass trims to it.
   const third = setup(tmp.dir, { files: 1 }, { t: 3e12 });
   await third.outbox.enforce();

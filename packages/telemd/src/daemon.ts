@@ -257,7 +257,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const idle = createIdleTimer({
     config: () => stage.config,
     stopped: () => closing !== undefined,
-    busy: () => busy() > 0 || stage.pipeline.isIdle?.() === false,
+    // The OTLP outbox holding records (sink.isIdle) postpones it as the spool does: docs/otlp.md.
+    busy: () => busy() > 0 || stage.pipeline.isIdle?.() === false || stage.sink.isIdle?.() === false,
     onIdle: () => {
       logger.log('info', 'idle; exiting so activation can restart on demand', {
         idle_exit_seconds: stage.config.idle_exit_seconds,

@@ -125,10 +125,7 @@ export async function buildStage(
   const sink: Sink = journalingSink(
     withOtlpExport(
       options.createSink ? options.createSink({ config, logger }) : defaultSink(config, options),
-      {
-        config,
-        logger,
-      },
+      { config, logger, metrics, journal },
     ),
     journal,
   );

@@ -324,6 +324,16 @@ export const CONFIG_KEYS: readonly AnyConfigKey[] = [
     'otlp_classifications',
     'telemd: export only these classifications (comma-separated, a/b/* prefixes); empty = all',
   ),
+  integerKey(
+    'otlp_spool_max_files',
+    'telemd: records kept for a down OTLP receiver at most (oldest evicted); negative = unlimited',
+    clampOrUnlimited(INT64_MAX),
+  ),
+  integerKey(
+    'otlp_spool_max_size',
+    'telemd: KiB kept for a down OTLP receiver at most (oldest evicted); negative = unlimited',
+    clampOrUnlimited(INT64_MAX / 1024n),
+  ),
 ];
 
 const BY_NAME: ReadonlyMap<string, AnyConfigKey> = new Map(CONFIG_KEYS.map((k) => [k.key, k]));

@@ -82,6 +82,10 @@ export interface TelemetryConfig {
   readonly otlp_protocol: 'http/json' | 'http/protobuf';
   /** Comma-separated classification patterns to export; empty = every record. */
   readonly otlp_classifications: string;
+  /** Records the OTLP outbox (`<spool_dir>/.otlp/`) keeps at most; negative = unlimited. */
+  readonly otlp_spool_max_files: number;
+  /** The OTLP outbox's size cap in KiB; negative = unlimited. */
+  readonly otlp_spool_max_size: number;
 }
 
 export const DEFAULT_TID = '6907c830-eed9-4ce9-81ae-76daf8d88f0f';
@@ -135,6 +139,8 @@ export const DEFAULT_CONFIG: TelemetryConfig = Object.freeze({
   otlp_compression: 'none',
   otlp_protocol: 'http/json',
   otlp_classifications: '',
+  otlp_spool_max_files: 10_000,
+  otlp_spool_max_size: 5120,
 });
 
 /** The C config lookup order (spec 9.2), after an explicit -f file. */

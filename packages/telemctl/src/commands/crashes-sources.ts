@@ -96,7 +96,10 @@ async function journaled(config: TelemetryConfig, dropped: boolean): Promise<Cra
     return [];
   }
   const out: CrashEntry[] = [];
-  for (const e of entries.filter((x) => isCrashClassification(x.classification))) {
+  // otlp_* notes: the OTLP export gave up on a record the collector has or still gets (its own
+  // fate is journaled apart), so they say nothing about where the report is.
+  const about = entries.filter((x) => !(dropped && x.note?.startsWith('otlp_')));
+  for (const e of about.filter((x) => isCrashClassification(x.classification))) {
     const payload = dropped ? null : await readRetainedPayload(config.record_retention_dir, e.recordId);
     out.push({
       eventId: e.eventId,

@@ -112,7 +112,16 @@ function machine() {
       eventId: hex(6),
       bootId: BOOT,
       note: 'expired',
-    }),
+    }) +
+      // The collector has it (journal above); only the OTLP export gave up on it: not "dropped".
+      serializeJournalEntry({
+        recordId: hex(13),
+        timestamp: 2000,
+        classification: 'org.telemetrics/node/hang',
+        eventId: hex(4),
+        bootId: BOOT,
+        note: 'otlp_evicted',
+      }),
   );
   const conf = join(root, 'telemetrics.conf');
   writeFileSync(

@@ -51,5 +51,7 @@ export interface Sink {
    * order. `delivered` only for those the answer names as stored.
    */
   deliverBatch?(items: readonly BatchItem[], signal?: AbortSignal): Promise<DeliveryOutcome[]>;
+  /** Optional: false while the sink holds records of its own (the OTLP outbox); postpones the idle exit. */
+  isIdle?(): boolean;
   close(): Promise<void>;
 }

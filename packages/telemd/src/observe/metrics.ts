@@ -87,7 +87,10 @@ export type DropReason =
   | 'spool_io' // the spool could not be written (ENOSPC, EIO) and the direct attempt failed
   | 'delivery_disabled' // record_server_delivery_enabled=false
   | 'quarantine_evicted' // the oldest quarantine entry of its kind, past that kind's bound
-  | 'quarantine_too_large'; // an entry bigger than its quarantine kind's byte bound
+  | 'quarantine_too_large' // an entry bigger than its quarantine kind's byte bound
+  | 'otlp_evicted' // the oldest record of the OTLP outbox, past otlp_spool_max_files/_size
+  | 'otlp_expired' // an OTLP outbox record older than record_expiry
+  | 'otlp_too_large'; // a record bigger than the OTLP outbox's whole byte bound
 
 export interface DeliveryErrorInfo {
   readonly at: string;

@@ -222,6 +222,7 @@ export interface JournalSinkLike<R extends JournalHookRecord, O extends { readon
     items: readonly { readonly id: string; readonly record: R }[],
     signal?: AbortSignal,
   ): Promise<O[]>;
+  isIdle?(): boolean;
   close(): Promise<void>;
 }
 export interface JournalPipelineLike<R extends JournalHookRecord> {
@@ -250,7 +251,8 @@ export function journalingSink<R extends JournalHookRecord, O extends { readonly
     },
     close: () => sink.close(),
   };
-  const { batchLimit, deliverBatch } = sink;
+  const { batchLimit, deliverBatch, isIdle } = sink;
+  if (isIdle) wrapped.isIdle = () => isIdle.call(sink);
   if (batchLimit && deliverBatch) {
     // Batched delivery (deliver/batch-client.ts): each record the answer names as stored.
     wrapped.batchLimit = (record) => batchLimit.call(sink, record);

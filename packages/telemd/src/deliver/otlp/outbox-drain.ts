@@ -1,7 +1,10 @@
 // Sends what the OTLP outbox holds (outbox.ts), oldest first, a batch at a
 // time through the OTLP sink; a record is removed once the receiver took it
 // (or refused it for good, logged). A failed batch backs off (the target's
-// own policy); kick() asks for a pass when something new was kept.
+// own policy); kick() asks for a pass when something new was kept. Each pass
+// first deletes what is past record_expiry (outbox.enforce()), so records that
+// wait for a receiver that never returns go in the end, and with them the
+// reason telemd stays up (busy, daemon.ts's idle exit).
 import type { Logger } from '@telemetrics/libtelemetry/log';
 import { type BackoffPolicy, backoffDelayMs } from '../backoff.ts';
 import type { Sink } from '../sink.ts';
@@ -20,6 +23,8 @@ export interface OutboxDrain {
   /** Run a pass soon, unless backing off. */
   kick(): void;
   readonly backingOff: boolean;
+  /** A pass is running or scheduled (now or after a backoff). */
+  readonly busy: boolean;
   close(): Promise<void>;
 }
 
@@ -49,6 +54,7 @@ export function startOutboxDrain(options: OutboxDrainOptions): OutboxDrain {
 
   /** One batch; schedules the next (at once when more wait, after the backoff when it failed). */
   async function pass(): Promise<void> {
+    await outbox.enforce();
     const names = (await outbox.list()).slice(0, batch);
     const kept = await Promise.all(names.map(async (name) => ({ name, record: await outbox.read(name) })));
     const present = kept.filter((k) => k.record !== undefined);
@@ -86,6 +92,9 @@ export function startOutboxDrain(options: OutboxDrainOptions): OutboxDrain {
     },
     get backingOff() {
       return failures > 0;
+    },
+    get busy() {
+      return running !== undefined || timer !== undefined;
     },
     async close() {
       closed = true;

@@ -4,13 +4,13 @@
 // JSON requests against the Cortex crash report schema
 // (test/helpers/otlp-receiver.ts).
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { createRecord, encodeCrashPayload } from '@telemetrics/libtelemetry';
 import { decodeFrame, encodeFrame } from '@telemetrics/libtelemetry/wire';
 import { startCollector } from '../helpers/collector.ts';
 import { startOtlpReceiver } from '../helpers/otlp-receiver.ts';
+import { otlpOutboxLeft, spoolLeft } from '../helpers/spool.ts';
 import { sendFrame, spawnTelemd, waitUntil } from '../helpers/telemd.ts';
 import { readVector, vectorPath } from '../helpers/vectors.ts';
 import { readFileSync } from 'node:fs';
@@ -82,7 +82,7 @@ const hprobe = () => {
   };
 };
 
-const spoolFiles = (dir: string) => readdirSync(path.join(dir, 'spool')).filter((n) => !n.startsWith('.'));
+const spoolFiles = (dir: string) => spoolLeft(path.join(dir, 'spool'));
 
 const fastRetries = { delivery_retry_base_ms: 100, delivery_retry_max_ms: 400 };
 
@@ -129,13 +129,7 @@ test('every record reaches the collector and, as an OTLP log record, the receive
   await waitUntil(() => spoolFiles(telemd.dir).length === 0, 'an empty spool');
 });
 
-const outboxFiles = (dir: string) => {
-  try {
-    return readdirSync(path.join(dir, 'spool', '.otlp')).filter((n) => !n.startsWith('.'));
-  } catch {
-    return [];
-  }
-};
+const outboxFiles = (dir: string) => otlpOutboxLeft(path.join(dir, 'spool'));
 
 test('OTLP receiver down, then up: the collector is not held back, the OTLP outbox keeps the records, nothing lost or sent twice', async () => {
   await using collector = await startCollector();

@@ -13,6 +13,7 @@ import { droppedJournalPath, readJournal } from '@telemetrics/libtelemetry/inter
 import { encodeFrame, encodeSpoolFile } from '@telemetrics/libtelemetry/wire';
 import { startCollector } from '../helpers/collector.ts';
 import { startOtlpReceiver } from '../helpers/otlp-receiver.ts';
+import { otlpOutboxLeft } from '../helpers/spool.ts';
 import { sendFrame, spawnTelemd, waitUntil } from '../helpers/telemd.ts';
 
 const facts = {
@@ -41,13 +42,7 @@ function heartbeat(n: number): { record: TelemRecord; frame: Uint8Array } {
 }
 
 const fastRetries = { delivery_retry_base_ms: 100, delivery_retry_max_ms: 400 };
-const outboxFiles = (dir: string) => {
-  try {
-    return fs.readdirSync(path.join(dir, 'spool', '.otlp')).filter((n) => !n.startsWith('.'));
-  } catch {
-    return [];
-  }
-};
+const outboxFiles = (dir: string) => otlpOutboxLeft(path.join(dir, 'spool'));
 
 async function droppedEntries(journalFile: string, n: number, timeoutMs = 10_000) {
   const deadline = performance.now() + timeoutMs;

@@ -5,46 +5,15 @@
 // shows what ran under the real thing.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { after, before, test } from 'node:test';
-import { type Collector, startCollector } from '../helpers/collector.ts';
-import { lacks } from '../helpers/need.ts';
-import {
-  bootContainer,
-  type Container,
-  installTelemetrics,
-  nspawnMissing,
-  unitProperty,
-  waitInside,
-} from '../helpers/nspawn.ts';
+import { test } from 'node:test';
+import { unitProperty, waitInside } from '../helpers/nspawn.ts';
+import { QUICK_DELIVERY, systemdSuite } from '../helpers/systemd-suite.ts';
 import { VECTORS_DIR } from '../helpers/vectors.ts';
 
-const missing = nspawnMissing();
-let ct: Container | undefined;
-let collector: Collector | undefined;
-
-before(async () => {
-  if (missing) return;
-  collector = await startCollector();
-  ct = await bootContainer();
-  await installTelemetrics(ct, {
-    server: collector.v2Url,
-    idle_exit_seconds: 2,
-    record_expiry: -1,
-    delivery_retry_base_ms: 200,
-  });
-  await ct.sh('telemctl opt-in');
+const need = systemdSuite({
+  settings: (collector) => ({ server: collector.v2Url, ...QUICK_DELIVERY }),
+  setup: 'telemctl opt-in',
 });
-
-after(async () => {
-  await ct?.stop();
-  await collector?.close();
-});
-
-function need(t: { skip(m?: string): void }): { ct: Container; collector: Collector } | undefined {
-  if (lacks(t, missing)) return undefined;
-  assert.ok(ct && collector);
-  return { ct, collector };
-}
 
 test('systemd as PID 1: systemctl start telemd.socket listens on /run/telem-0 for every user', async (t) => {
   const env = need(t);

@@ -8,46 +8,25 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
-import { after, before, test } from 'node:test';
-import { lacks } from '../helpers/need.ts';
-import {
-  bootContainer,
-  type Container,
-  installTelemetrics,
-  NODE_IN,
-  nspawnMissing,
-  unitProperty,
-  waitInside,
-} from '../helpers/nspawn.ts';
+import { test } from 'node:test';
+import { type Container, NODE_IN, unitProperty, waitInside } from '../helpers/nspawn.ts';
+import { containerSuite, QUICK_DELIVERY } from '../helpers/systemd-suite.ts';
 
 const UNIT = 'telemetrics-collector.service';
 const TOKEN = 'nspawn-secret-token';
 
-const missing = nspawnMissing();
-let ct: Container | undefined;
 let port = 0;
-
-before(async () => {
-  if (missing) return;
-  port = await freePort();
-  ct = await bootContainer();
-  await installTelemetrics(ct, {
-    server: `http://127.0.0.1:${port}/v2/collector`,
-    idle_exit_seconds: 2,
-    record_expiry: -1,
-    delivery_retry_base_ms: 200,
-  });
-  await ct.sh('telemctl opt-in && systemctl start telemd.socket');
-});
-
-after(async () => {
-  await ct?.stop();
+const suite = containerSuite({
+  host: async () => {
+    port = await freePort();
+    return port;
+  },
+  settings: (p) => ({ server: `http://127.0.0.1:${p}/v2/collector`, ...QUICK_DELIVERY }),
+  setup: 'telemctl opt-in && systemctl start telemd.socket',
 });
 
 function need(t: { skip(m?: string): void }): Container | undefined {
-  if (lacks(t, missing)) return undefined;
-  assert.ok(ct);
-  return ct;
+  return suite(t)?.ct;
 }
 
 /** A port nothing listens on now (the host's, which the container shares). */

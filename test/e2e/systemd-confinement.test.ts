@@ -8,42 +8,18 @@
 // user, same every other setting), which tries writes and sockets and prints
 // what happened. telemd itself cannot be asked to try a forbidden write.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { type Collector, startCollector } from '../helpers/collector.ts';
-import { lacks } from '../helpers/need.ts';
-import {
-  bootContainer,
-  type Container,
-  installTelemetrics,
-  NODE_IN,
-  nspawnMissing,
-  REPO_IN,
-  unitProperty,
-  waitInside,
-} from '../helpers/nspawn.ts';
+import { test } from 'node:test';
+import { type Container, NODE_IN, REPO_IN, unitProperty, waitInside } from '../helpers/nspawn.ts';
+import { systemdSuite } from '../helpers/systemd-suite.ts';
 
-const missing = nspawnMissing();
-let ct: Container | undefined;
-let collector: Collector | undefined;
-
-before(async () => {
-  if (missing) return;
-  collector = await startCollector();
-  ct = await bootContainer();
+const suite = systemdSuite({
   // A long idle time: the tests read the running daemon's identity.
-  await installTelemetrics(ct, { server: collector.v2Url, idle_exit_seconds: 120 });
-  await ct.sh('telemctl opt-in && systemctl start telemd.socket');
-});
-
-after(async () => {
-  await ct?.stop();
-  await collector?.close();
+  settings: (collector) => ({ server: collector.v2Url, idle_exit_seconds: 120 }),
+  setup: 'telemctl opt-in && systemctl start telemd.socket',
 });
 
 function need(t: { skip(m?: string): void }): Container | undefined {
-  if (lacks(t, missing)) return undefined;
-  assert.ok(ct);
-  return ct;
+  return suite(t)?.ct;
 }
 
 interface ProbeResult {

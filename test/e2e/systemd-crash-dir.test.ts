@@ -6,18 +6,9 @@
 // its file leaving crash_dir; and what other users may do in crash_dir.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { after, before, test } from 'node:test';
-import { type Collector, startCollector } from '../helpers/collector.ts';
-import { lacks } from '../helpers/need.ts';
-import {
-  bootContainer,
-  type Container,
-  installTelemetrics,
-  NODE_IN,
-  nspawnMissing,
-  unitProperty,
-  waitInside,
-} from '../helpers/nspawn.ts';
+import { test } from 'node:test';
+import { type Container, NODE_IN, unitProperty, waitInside } from '../helpers/nspawn.ts';
+import { QUICK_DELIVERY, systemdSuite } from '../helpers/systemd-suite.ts';
 
 const CRASH_DIR = '/var/spool/telemetry-crash';
 // An application as a user would write it, depending on the installed libtelemetry. Its
@@ -42,37 +33,16 @@ setTimeout(() => {
 const USER_A = 61001;
 const USER_B = 61002;
 
-const missing = nspawnMissing();
-let ct: Container | undefined;
-let collector: Collector | undefined;
-
-before(async () => {
-  if (missing) return;
-  collector = await startCollector();
-  ct = await bootContainer();
-  await installTelemetrics(ct, {
-    server: collector.v2Url,
-    idle_exit_seconds: 2,
-    record_expiry: -1,
-    delivery_retry_base_ms: 200,
-  });
-  await ct.sh('telemctl opt-in');
-  await ct.sh(
-    'mkdir -p /opt/app/node_modules/@telemetrics && ln -s /usr/lib/telemetrics/packages/libtelemetry /opt/app/node_modules/@telemetrics/libtelemetry',
-  );
-  fs.writeFileSync(ct.hostPath('/opt/app/crash.mjs'), APP, { mode: 0o644 });
+const need = systemdSuite({
+  settings: (collector) => ({ server: collector.v2Url, ...QUICK_DELIVERY }),
+  setup: 'telemctl opt-in',
+  prepare: async (ct) => {
+    await ct.sh(
+      'mkdir -p /opt/app/node_modules/@telemetrics && ln -s /usr/lib/telemetrics/packages/libtelemetry /opt/app/node_modules/@telemetrics/libtelemetry',
+    );
+    fs.writeFileSync(ct.hostPath('/opt/app/crash.mjs'), APP, { mode: 0o644 });
+  },
 });
-
-after(async () => {
-  await ct?.stop();
-  await collector?.close();
-});
-
-function need(t: { skip(m?: string): void }): { ct: Container; collector: Collector } | undefined {
-  if (lacks(t, missing)) return undefined;
-  assert.ok(ct && collector);
-  return { ct, collector };
-}
 
 /** `sh -c script` inside as an unprivileged uid with no passwd entry and no groups. */
 function asUser(ct: Container, uid: number, script: string) {

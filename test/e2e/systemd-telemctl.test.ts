@@ -8,39 +8,15 @@
 // a record, journal, status, restart, stop (and a failing stop), opt-out.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { after, before, test } from 'node:test';
-import { type Collector, startCollector } from '../helpers/collector.ts';
-import { lacks } from '../helpers/need.ts';
-import {
-  bootContainer,
-  type Container,
-  installTelemetrics,
-  nspawnMissing,
-  unitProperty,
-  waitInside,
-} from '../helpers/nspawn.ts';
+import { test } from 'node:test';
+import { type Container, unitProperty, waitInside } from '../helpers/nspawn.ts';
+import { systemdSuite } from '../helpers/systemd-suite.ts';
 
-const missing = nspawnMissing();
-let ct: Container | undefined;
-let collector: Collector | undefined;
 const ALL_UNITS = ['hprobe.timer', 'telemd.socket', 'telemd.path', 'hprobe.service', 'telemd.service'];
-
-before(async () => {
-  if (missing) return;
-  collector = await startCollector();
-  ct = await bootContainer();
-  await installTelemetrics(ct, { server: collector.v2Url, idle_exit_seconds: 2 });
-});
-
-after(async () => {
-  await ct?.stop();
-  await collector?.close();
-});
+const suite = systemdSuite({ settings: (collector) => ({ server: collector.v2Url, idle_exit_seconds: 2 }) });
 
 function need(t: { skip(m?: string): void }): Container | undefined {
-  if (lacks(t, missing)) return undefined;
-  assert.ok(ct);
-  return ct;
+  return suite(t)?.ct;
 }
 
 async function states(c: Container, units: readonly string[]): Promise<Record<string, string>> {
@@ -98,9 +74,9 @@ test('systemd as PID 1: telemctl is-active reports the real states, 0 when activ
 });
 
 test('systemd as PID 1: telemctl journal and status show a record delivered by the activated telemd', async (t) => {
-  const c = need(t);
-  if (!c) return;
-  assert.ok(collector);
+  const env = suite(t);
+  if (!env) return;
+  const { ct: c, collector } = env;
   const before = collector.records.length;
   await c.sh('telem-record-gen -c org.example/nspawn/journal -p journal -e 0123456789abcdef0123456789abcdef');
   await collector.waitForRecords(before + 1, { timeoutMs: 60_000 });

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { isCrashFileName, writeCrashFileSync } from '@telemetrics/libtelemetry/internal/crash-dir';
-import { createRecord } from '@telemetrics/libtelemetry';
 import { encodeFrame } from '@telemetrics/libtelemetry/wire';
+import { crashRecord } from '../helpers/crash-record.ts';
 import { startTestDaemon, waitUntil } from '../helpers/telemd.ts';
 
 const base = mkdtempSync(join(tmpdir(), 'crash-drain-'));
@@ -16,22 +16,10 @@ after(() => rmSync(base, { recursive: true, force: true }));
 let seq = 0;
 
 function crashFrame(message: string): { eventId: string; frame: Buffer } {
-  const record = createRecord({
-    severity: 4,
-    classification: 'org.telemetrics/node/crash',
+  const record = crashRecord({
     payload: JSON.stringify({ error: { message } }),
-    facts: {
-      arch: 'x86_64',
-      host_type: 'a|b|c',
-      build: '1',
-      kernel_version: '6.6',
-      system_name: 'x',
-      board_name: 'b|b',
-      cpu_model: 'cpu',
-      bios_version: 'bios',
-    },
     now: Date.now(),
-    random: (n) => Buffer.alloc(n, seq++),
+    fill: seq++,
   });
   return { eventId: record.headers.event_id, frame: encodeFrame(record) };
 }

@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import type { TelemetryConfig } from '@telemetrics/libtelemetry/config';
 import { waitUntil } from '../helpers/poll.ts';
 import { type BatchCollector, startBatchCollector } from '../helpers/batch-collector.ts';
-import { spawnTelemd, tempDir } from '../helpers/telemd.ts';
+import { type SpawnedTelemd, spawnTelemd, tempDir } from '../helpers/telemd.ts';
 import { drainedSpool as drained, writeCSpool as writeSpool } from '../helpers/spool.ts';
 
 function storedOnce(c: BatchCollector, ids: readonly string[]): void {
@@ -17,24 +18,40 @@ function storedOnce(c: BatchCollector, ids: readonly string[]): void {
   assert.deepEqual(seen, [...ids].sort(), 'every record stored exactly once');
 }
 
-test('an advertising collector gets the spool in batches; every record stored once', async () => {
-  await using c = await startBatchCollector({ maxRecords: 40 });
+/**
+ * Leaves `count` records (event ids from `base`) in a spool as an earlier run would, starts
+ * telemd on it against `c`, waits for the collector to hold them all and the spool to empty,
+ * checks each was stored exactly once, then runs `check` while telemd is still up.
+ */
+async function drainSpoolOnce(
+  c: BatchCollector,
+  spoolRecords: { readonly count: number; readonly base: number },
+  check: (telemd: SpawnedTelemd) => void,
+  settings: Partial<TelemetryConfig> = {},
+): Promise<void> {
   const root = tempDir();
   const spool = path.join(root, 'spool');
-  const ids = writeSpool(spool, 300, 0xba7c_0000);
+  const ids = writeSpool(spool, spoolRecords.count, spoolRecords.base);
   try {
-    await using p = await spawnTelemd({ server: c.v2Url, spool_dir: spool });
+    await using p = await spawnTelemd({ server: c.v2Url, spool_dir: spool, ...settings });
     await c.waitForRecords(ids.length);
     await drained(spool);
     storedOnce(c, ids);
+    check(p);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+test('an advertising collector gets the spool in batches; every record stored once', async () => {
+  await using c = await startBatchCollector({ maxRecords: 40 });
+  await drainSpoolOnce(c, { count: 300, base: 0xba7c_0000 }, (p) => {
     const batches = c.requests.filter((r) => r.path === '/v2/collector/batch');
     assert.ok(batches.length >= 3, `batches: ${batches.length}`);
     assert.ok(batches.every((r) => r.status === 200 && r.records >= 1 && r.records <= 40));
     assert.equal(c.requests[0]?.path, '/v2/collector', 'one record per POST until the advert is seen');
     assert.match(p.log(), /collector advertises batched delivery/);
-  } finally {
-    fs.rmSync(root, { recursive: true, force: true });
-  }
+  });
 });
 
 test('per-record answers: 400 is quarantined as refused with its message, 503 stays and is retried', async () => {
@@ -87,40 +104,22 @@ test('per-record answers: 400 is quarantined as refused with its message, 503 st
 
 test('a legacy collector (no advert) gets one record per POST', async () => {
   await using c = await startBatchCollector({ advertise: false });
-  const root = tempDir();
-  const spool = path.join(root, 'spool');
-  const ids = writeSpool(spool, 50, 0xba7e_0000);
-  try {
-    await using _p = await spawnTelemd({ server: c.v2Url, spool_dir: spool });
-    await c.waitForRecords(ids.length);
-    await drained(spool);
-    storedOnce(c, ids);
+  await drainSpoolOnce(c, { count: 50, base: 0xba7e_0000 }, () => {
     assert.ok(c.requests.every((r) => r.path === '/v2/collector' && r.records === 1));
-  } finally {
-    fs.rmSync(root, { recursive: true, force: true });
-  }
+  });
 });
 
 test('404 on the advertised batch path: back to one record per POST, nothing lost', async () => {
   await using c = await startBatchCollector({ maxRecords: 25 });
   c.fault = (r) => (r.path === '/v2/collector/batch' ? { status: 404 } : undefined);
-  const root = tempDir();
-  const spool = path.join(root, 'spool');
-  const ids = writeSpool(spool, 120, 0xba7f_0000);
-  try {
-    await using p = await spawnTelemd({ server: c.v2Url, spool_dir: spool });
-    await c.waitForRecords(ids.length);
-    await drained(spool);
-    storedOnce(c, ids);
+  await drainSpoolOnce(c, { count: 120, base: 0xba7f_0000 }, (p) => {
     const batches = c.requests.filter((r) => r.path === '/v2/collector/batch');
     // Only the batches already collected when the first 404 came back; none after.
     assert.ok(batches.length >= 1 && batches.length <= 8, `batch attempts: ${batches.length}`);
     const last = c.requests.lastIndexOf(batches.at(-1)!);
     assert.ok(c.requests.length - last > 50, 'most records went one per POST after the 404');
     assert.match(p.log(), /batch endpoint not served; one record per POST/);
-  } finally {
-    fs.rmSync(root, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a batch refused as a whole (400) is posted one by one; a 503 batch is retried; nothing lost or doubled', async () => {
@@ -131,26 +130,17 @@ test('a batch refused as a whole (400) is posted one by one; a 503 batch is retr
     batchesSeen++;
     return batchesSeen === 1 ? { status: 400 } : batchesSeen === 2 ? { status: 503 } : undefined;
   };
-  const root = tempDir();
-  const spool = path.join(root, 'spool');
-  const ids = writeSpool(spool, 150, 0xba80_0000);
-  try {
-    await using p = await spawnTelemd({
-      server: c.v2Url,
-      spool_dir: spool,
-      delivery_retry_base_ms: 200,
-      delivery_retry_max_ms: 400,
-    });
-    await c.waitForRecords(ids.length);
-    await drained(spool);
-    storedOnce(c, ids);
-    assert.match(p.log(), /batch refused as a whole; posting those records one by one/);
-    assert.match(p.log(), /delivery failed, records stay in the spool reason="batch: HTTP 503/);
-    assert.ok(
-      c.requests.filter((r) => r.path === '/v2/collector/batch' && r.status === 200).length >= 1,
-      'batching resumed after the failures',
-    );
-  } finally {
-    fs.rmSync(root, { recursive: true, force: true });
-  }
+  await drainSpoolOnce(
+    c,
+    { count: 150, base: 0xba80_0000 },
+    (p) => {
+      assert.match(p.log(), /batch refused as a whole; posting those records one by one/);
+      assert.match(p.log(), /delivery failed, records stay in the spool reason="batch: HTTP 503/);
+      assert.ok(
+        c.requests.filter((r) => r.path === '/v2/collector/batch' && r.status === 200).length >= 1,
+        'batching resumed after the failures',
+      );
+    },
+    { delivery_retry_base_ms: 200, delivery_retry_max_ms: 400 },
+  );
 });

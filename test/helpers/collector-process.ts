@@ -5,6 +5,7 @@
 //
 // It listens on 127.0.0.1 port 0 (or `port`); the port is read from its `listening` log line.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { childLog } from './child-log.ts';
 import { binPath } from './run-bin.ts';
 
 export const COLLECTOR_MAIN = binPath('packages/collector/dist/telemetrics-collector.mjs');
@@ -41,18 +42,9 @@ export async function spawnCollector(opts: {
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '' } },
   );
-  let stderr = '';
   let stdout = '';
-  let closed = false;
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('close', (code) => {
-      closed = true;
-      resolve(code);
-    }),
-  );
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  const stderr = childLog(child, 'collector');
   child.stdout!.setEncoding('utf8').on('data', (d: string) => {
     stdout += d;
   });
@@ -73,33 +65,7 @@ export async function spawnCollector(opts: {
       child.stdout!.on('data', check);
       check();
     });
-  const findLine = (pattern: RegExp): string | undefined =>
-    stderr
-      .slice(0, stderr.lastIndexOf('\n') + 1)
-      .split('\n')
-      .find((l) => pattern.test(l));
-  const waitForLog = (pattern: RegExp, timeoutMs = 30_000): Promise<string> =>
-    new Promise<string>((resolve, reject) => {
-      const finish = (settle: () => void): void => {
-        clearTimeout(timer);
-        child.stderr!.off('data', check);
-        child.off('close', check);
-        settle();
-      };
-      const check = (): void => {
-        const line = findLine(pattern);
-        if (line !== undefined) finish(() => resolve(line));
-        else if (closed)
-          finish(() => reject(new Error(`collector exited before logging ${pattern}:\n${stderr}`)));
-      };
-      const timer = setTimeout(
-        () => finish(() => reject(new Error(`timed out waiting for ${pattern}:\n${stderr}`))),
-        timeoutMs,
-      );
-      child.stderr!.on('data', check);
-      child.on('close', check);
-      check();
-    });
+  const waitForLog = stderr.waitForLine;
   const kill = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
@@ -120,7 +86,7 @@ export async function spawnCollector(opts: {
     port,
     url,
     v2Url: `${url}/v2/collector`,
-    log: () => stderr,
+    log: stderr.text,
     waitForStdout,
     waitForLog,
     exited,

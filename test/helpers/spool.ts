@@ -33,6 +33,16 @@ export function spoolLeft(dir: string): string[] {
   return fs.readdirSync(dir).filter((n) => !n.startsWith('.'));
 }
 
+/** The records waiting in the OTLP outbox (<spool_dir>/.otlp/): none before telemd makes it. */
+export function otlpOutboxLeft(spoolDir: string): string[] {
+  try {
+    return spoolLeft(path.join(spoolDir, '.otlp'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
 export async function drainedSpool(dir: string, timeoutMs = 30_000): Promise<void> {
   await waitUntil(
     () => spoolLeft(dir).length === 0,

@@ -20,6 +20,7 @@ import { createMemoryLogger, type Logger } from '@telemetrics/libtelemetry/log';
 import { type Daemon, type DaemonOptions, startDaemon } from '../../packages/telemd/src/daemon.ts';
 import type { TelemRecord } from '../../packages/telemd/src/record.ts';
 import { testConfig } from '../../packages/telemd/src/config.fixtures.ts';
+import { childLog } from './child-log.ts';
 import { pollFor, waitUntil } from './poll.ts';
 import { binPath } from './run-bin.ts';
 
@@ -184,59 +185,18 @@ export async function spawnTelemd(
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH ?? '' },
   });
-  let stderr = '';
   // Settles on 'close', not 'exit': only then is everything the process wrote on stderr read,
   // so a test that awaits `exited` and then looks at log() sees its last lines.
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  let closed = false;
-  child.once('close', () => {
-    closed = true;
-  });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
+  const stderr = childLog(child, 'telemd');
   child.stdout!.resume();
-  /** The first complete line (a partial one may still be arriving) that matches. */
-  const findLine = (pattern: RegExp): string | undefined =>
-    stderr
-      .slice(0, stderr.lastIndexOf('\n') + 1)
-      .split('\n')
-      .find((l) => pattern.test(l));
-  // Event-driven: re-checked on every stderr chunk; a deadline, no polling interval. A test that
-  // asserts on a line must wait for that line: each log line is its own write, and under load
-  // the daemon can be descheduled between two of them.
-  // A deadline, not a timing: generous, because a loaded 2-core CI box can take seconds to start node.
-  const waitForLog = (pattern: RegExp, timeoutMs = 30_000): Promise<string> =>
-    new Promise<string>((resolve, reject) => {
-      const check = (): void => {
-        const line = findLine(pattern);
-        if (line !== undefined) finish(() => resolve(line));
-        else if (closed)
-          finish(() => reject(new Error(`telemd exited before logging ${pattern}:\n${stderr}`)));
-      };
-      const timer = setTimeout(
-        () => finish(() => reject(new Error(`timed out waiting for ${pattern}:\n${stderr}`))),
-        timeoutMs,
-      );
-      const finish = (settle: () => void): void => {
-        clearTimeout(timer);
-        child.stderr!.off('data', onData);
-        child.off('close', check);
-        settle();
-      };
-      // Listeners added after the buffering one above: by the time they run, `stderr` has the chunk.
-      const onData = (): void => check();
-      child.stderr!.on('data', onData);
-      child.on('close', check);
-      check();
-    });
   const handle: SpawnedTelemd = {
     child,
     dir,
     configFile,
     socketPath: current.socket_path,
-    log: () => stderr,
-    waitForLog,
+    log: stderr.text,
+    waitForLog: stderr.waitForLine,
     exited,
     rewriteConfig(next) {
       current = { ...current, ...next };
@@ -252,7 +212,7 @@ export async function spawnTelemd(
   };
   if (options.waitReady !== false) {
     try {
-      await waitForLog(/telemd started/);
+      await stderr.waitForLine(/telemd started/);
     } catch (error) {
       await handle[Symbol.asyncDispose]();
       throw error;

@@ -1,5 +1,7 @@
 // Every error code of libtelemetry, registered once. Codes are permanent;
 // messages may change. Callers match on `code`, never on `instanceof`.
+import { RefusalCodes } from './wire/ack.ts';
+
 export const ErrorCodes = {
   TELEM_INVALID_CLASSIFICATION: 'TELEM_INVALID_CLASSIFICATION',
   TELEM_INVALID_SEVERITY: 'TELEM_INVALID_SEVERITY',
@@ -17,13 +19,9 @@ export const ErrorCodes = {
   TELEM_CONNECTION_CLOSED: 'TELEM_CONNECTION_CLOSED',
   TELEM_SEND_TIMEOUT: 'TELEM_SEND_TIMEOUT',
   TELEM_SEND_FAILED: 'TELEM_SEND_FAILED',
-  // The daemon's answer (wire/ack.ts): it refused the record, with the reason.
-  TELEM_SPOOL_FULL: 'TELEM_SPOOL_FULL',
-  TELEM_DISK_FULL: 'TELEM_DISK_FULL',
-  TELEM_SPOOL_IO: 'TELEM_SPOOL_IO',
-  TELEM_RATE_LIMITED: 'TELEM_RATE_LIMITED',
-  TELEM_SHED: 'TELEM_SHED',
-  TELEM_INVALID_FRAME: 'TELEM_INVALID_FRAME',
+  // The daemon's answer (wire/ack.ts): it refused the record, with the reason. The SDK
+  // rejects with the daemon's own code, so the list is the daemon's.
+  ...RefusalCodes,
   /** A refusal code this SDK does not know (a newer daemon); the daemon's code is in the message. */
   TELEM_REFUSED: 'TELEM_REFUSED',
   /** telemd greeted but closed without an answer: the record's fate is unknown (not sent). */

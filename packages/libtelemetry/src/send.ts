@@ -13,7 +13,7 @@ import { isAbsolute } from 'node:path';
 import { type ErrorCode, ErrorCodes, SendError, TelemetryError } from './errors.ts';
 import { isOptedIn } from './opt-in.ts';
 import type { TelemetryRecord } from './record.ts';
-import { MAX_REPLY_BYTES, parseReply, type Reply } from './wire/ack.ts';
+import { isRefusalCode, MAX_REPLY_BYTES, parseReply, type Reply } from './wire/ack.ts';
 import { encodeFrame } from './wire/frame.ts';
 
 export const DEFAULT_SEND_TIMEOUT_MS = 5000;
@@ -77,15 +77,6 @@ function sendErrorFor(err: unknown, socketPath: string): SendError {
   return new SendError(code, `${socketPath}: ${what} (${reason})`, sys, { cause: err });
 }
 
-const REFUSALS: Readonly<Record<string, ErrorCode>> = {
-  TELEM_SPOOL_FULL: ErrorCodes.TELEM_SPOOL_FULL,
-  TELEM_DISK_FULL: ErrorCodes.TELEM_DISK_FULL,
-  TELEM_SPOOL_IO: ErrorCodes.TELEM_SPOOL_IO,
-  TELEM_RATE_LIMITED: ErrorCodes.TELEM_RATE_LIMITED,
-  TELEM_SHED: ErrorCodes.TELEM_SHED,
-  TELEM_INVALID_FRAME: ErrorCodes.TELEM_INVALID_FRAME,
-};
-
 /**
  * What the connection's end means, from what the daemon wrote and the socket error (if any).
  * undefined = success. An answer wins over a reset: telemd may close with our FIN unread.
@@ -94,7 +85,7 @@ export function replyOutcome(reply: Reply, socketError: unknown, socketPath: str
   if (reply.kind === 'answered') {
     const { answer } = reply;
     if (answer.ok) return undefined;
-    const code = REFUSALS[answer.code] ?? ErrorCodes.TELEM_REFUSED;
+    const code = isRefusalCode(answer.code) ? answer.code : ErrorCodes.TELEM_REFUSED;
     return new SendError(
       code,
       `${socketPath}: the daemon refused the record: ${answer.code} ${answer.detail}`,

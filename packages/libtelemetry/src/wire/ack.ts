@@ -34,6 +34,11 @@ export const RefusalCodes = {
 } as const;
 export type RefusalCode = (typeof RefusalCodes)[keyof typeof RefusalCodes];
 
+/** Whether a daemon's refusal code is one this SDK knows (a newer daemon may send others). */
+export function isRefusalCode(code: string): code is RefusalCode {
+  return Object.hasOwn(RefusalCodes, code);
+}
+
 export type AckAnswer =
   | { readonly ok: true }
   | { readonly ok: false; readonly code: string; readonly detail: string };

@@ -1,23 +1,7 @@
 // The output of `telemctl crashes`: a table (with the first frames under each
 // line), JSON lines, and one report whole (-i). Pure.
+import { formatLocalDateTime } from '../format/journal-table.ts';
 import { type CrashEntry, type CrashSummary, parseNodeReport, summarize } from './crashes-summary.ts';
-
-/** `YYYY-MM-DD HH:MM:SS` in the local zone (TZ), or the zone given. */
-export function formatCrashTime(epochSeconds: number, timeZone?: string): string {
-  const parts: Record<string, string> = {};
-  const format = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  });
-  for (const p of format.formatToParts(new Date(epochSeconds * 1000))) parts[p.type] = p.value;
-  return `${parts['year']}-${parts['month']}-${parts['day']} ${parts['hour']}:${parts['minute']}:${parts['second']}`;
-}
 
 export const CRASHES_HEADER = `${'Time'.padEnd(19)}  ${'State'.padEnd(7)}  ${'Classification'.padEnd(30)}  ${'Process / service'.padEnd(28)}  ${'Signal / error'.padEnd(40)}  Event ID\n`;
 
@@ -27,7 +11,7 @@ function cell(text: string, width: number): string {
 }
 
 export function formatCrashLine(s: CrashSummary, timeZone?: string): string {
-  const head = `${formatCrashTime(s.timestamp, timeZone)}  ${cell(s.state, 7)}  ${cell(s.classification, 30)}  ${cell(s.process, 28)}  ${cell(s.error, 40)}  ${s.eventId}\n`;
+  const head = `${formatLocalDateTime(s.timestamp, timeZone)}  ${cell(s.state, 7)}  ${cell(s.classification, 30)}  ${cell(s.process, 28)}  ${cell(s.error, 40)}  ${s.eventId}\n`;
   return head + s.frames.map((f) => `    ${f}\n`).join('');
 }
 
@@ -54,7 +38,7 @@ export function formatCrashJson(s: CrashSummary, entry?: CrashEntry): string {
 /** -i: the summary, the headers, then the payload (a Node report's stack as lines, its JSON indented). */
 export function formatCrashWhole(entry: CrashEntry, timeZone?: string): string {
   const s = summarize(entry);
-  let out = `Event ID:       ${s.eventId}\nClassification: ${s.classification}\nTime:           ${formatCrashTime(s.timestamp, timeZone)}\nState:          ${s.state}${entry.note ? ` (${entry.note})` : ''}\n`;
+  let out = `Event ID:       ${s.eventId}\nClassification: ${s.classification}\nTime:           ${formatLocalDateTime(s.timestamp, timeZone)}\nState:          ${s.state}${entry.note ? ` (${entry.note})` : ''}\n`;
   if (entry.headers) {
     out += '\nHeaders:\n';
     for (const [name, value] of Object.entries(entry.headers)) out += `  ${name}: ${value}\n`;

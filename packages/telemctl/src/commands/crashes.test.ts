@@ -6,9 +6,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { createRecord } from '@telemetrics/libtelemetry';
 import { writeCrashFileSync } from '@telemetrics/libtelemetry/internal/crash-dir';
 import { encodeFrame, encodeSpoolFile, serializeJournalEntry } from '@telemetrics/libtelemetry/wire';
+import { crashRecord } from '../../../../test/helpers/crash-record.ts';
 import { runTelemctl } from '../../../../test/helpers/telemctl.ts';
 import { vectorPath } from '../../../../test/helpers/vectors.ts';
 import { describeNative, describeNode } from './crashes-summary.ts';
@@ -17,16 +17,6 @@ const root = mkdtempSync(join(tmpdir(), 'crashes-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const BOOT = '11111111-2222-3333-4444-555555555555';
 const NATIVE = readFileSync(vectorPath('crash/payloads/v2.4.3-crashme-g.payload.txt'), 'latin1');
-const facts = {
-  arch: 'x86_64',
-  host_type: 'a|b|c',
-  build: '1',
-  kernel_version: '6.6',
-  system_name: 'x',
-  board_name: 'b|b',
-  cpu_model: 'cpu',
-  bios_version: 'bios',
-};
 
 function nodePayload(name: string, message: string, service: string): string {
   return JSON.stringify({
@@ -42,14 +32,7 @@ function nodePayload(name: string, message: string, service: string): string {
 }
 
 function record(classification: string, payload: string, seconds: number, id: number) {
-  return createRecord({
-    severity: 4,
-    classification,
-    payload,
-    facts,
-    now: seconds * 1000,
-    random: (n) => Buffer.alloc(n, id),
-  });
+  return crashRecord({ classification, payload, now: seconds * 1000, fill: id });
 }
 
 const hex = (id: number) => Buffer.alloc(16, id).toString('hex');

@@ -71,9 +71,8 @@ function formatters(timeZone: string | undefined): Intl.DateTimeFormat[] {
  */
 export function formatJournalTime(epochSeconds: number, timeZone?: string): string {
   const date = new Date(epochSeconds * 1000);
-  const [us, gb] = formatters(timeZone) as [Intl.DateTimeFormat, Intl.DateTimeFormat];
-  const parts: Record<string, string> = {};
-  for (const p of us.formatToParts(date)) parts[p.type] = p.value;
+  const [, gb] = formatters(timeZone) as [Intl.DateTimeFormat, Intl.DateTimeFormat];
+  const parts = localParts(date, timeZone);
   let zone = parts['timeZoneName'] ?? '';
   if (/^GMT[+-]/.test(zone)) {
     const alt = gb.formatToParts(date).find((p) => p.type === 'timeZoneName')?.value;
@@ -81,7 +80,22 @@ export function formatJournalTime(epochSeconds: number, timeZone?: string): stri
   }
   if (zone === 'GMT' && timeZone !== undefined && /^(UTC|Etc\/UTC|UCT|Etc\/UCT)$/.test(timeZone))
     zone = 'UTC';
-  return `${parts['weekday']} ${parts['year']}-${parts['month']}-${parts['day']} ${parts['hour']}:${parts['minute']}:${parts['second']} ${zone}`;
+  return `${parts['weekday']} ${dateTime(parts)} ${zone}`;
+}
+
+/** `YYYY-MM-DD HH:MM:SS` in the local zone (TZ), or the zone given: the middle of formatJournalTime(). */
+export function formatLocalDateTime(epochSeconds: number, timeZone?: string): string {
+  return dateTime(localParts(new Date(epochSeconds * 1000), timeZone));
+}
+
+function localParts(date: Date, timeZone: string | undefined): Record<string, string> {
+  const parts: Record<string, string> = {};
+  for (const p of formatters(timeZone)[0]!.formatToParts(date)) parts[p.type] = p.value;
+  return parts;
+}
+
+function dateTime(parts: Record<string, string>): string {
+  return `${parts['year']}-${parts['month']}-${parts['day']} ${parts['hour']}:${parts['minute']}:${parts['second']}`;
 }
 
 /** printf("%-30s %-27s %-32s %-32s %-36s\n", ...) of print_journal(). */

@@ -6,41 +6,56 @@
 // file path has to be found from a bundle. node:worker_threads is taken then
 // too (process.getBuiltinModule, synchronous): importing it costs every
 // program ~2 ms and ~3 MiB at start-up (bench h.crash-reporter).
-import { ACK_GREETING } from '../wire/ack.ts';
+import { MAX_REPLY_BYTES, parseReply } from '../wire/ack.ts';
 
-// The verdict follows the acknowledgement protocol (wire/ack.ts, docs/intake.md): telemd greets
-// with TELEMD/1 at accept and answers OK or NO <CODE> once the record is durable or refused; a
-// daemon that writes nothing (C's telemprobd) and closes has taken the frame as before. A greeting
-// without an answer, or a refusal, is not "sent": the caller keeps the report in crash_dir.
+// The verdict follows the acknowledgement protocol (wire/ack.ts, docs/intake.md), read by the
+// same parseReply as the SDK's send: OK, or nothing at all from a daemon that does not
+// acknowledge (C's telemprobd), is "sent"; a NO is "declined"; a greeting without an answer is
+// "failed". Anything but "sent" makes the caller keep the report in crash_dir. The worker only
+// carries bytes: what the daemon wrote (up to MAX_REPLY_BYTES) and the socket's error.
 export type SyncSendResult = 'sent' | 'no-socket' | 'refused' | 'failed' | 'timeout' | 'declined';
 
-const RESULTS: readonly SyncSendResult[] = ['timeout', 'sent', 'no-socket', 'refused', 'failed', 'declined'];
+// Shared state: [0] 0 while running, 1 once closed; [1] socket error (0 none, 2 ENOENT,
+// 3 ECONNREFUSED, 4 other); [2] reply length; then the reply bytes.
+const HEADER_BYTES = 12;
 
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const net = require('node:net');
-const flag = new Int32Array(workerData.state);
-const done = (v) => { if (Atomics.load(flag, 0) === 0) { Atomics.store(flag, 0, v); Atomics.notify(flag, 0); } };
-const chunks = [];
-let errorCode;
+const words = new Int32Array(workerData.state, 0, 3);
+const reply = new Uint8Array(workerData.state, ${HEADER_BYTES});
+let length = 0;
 const socket = net.createConnection({ path: workerData.path });
 socket.on('connect', () => socket.end(Buffer.from(workerData.frame)));
-socket.on('data', (d) => chunks.push(d));
-socket.on('error', (e) => { errorCode = e.code; });
+socket.on('data', (d) => {
+  const n = Math.min(d.length, reply.length - length);
+  reply.set(d.subarray(0, n), length);
+  length += n;
+});
+socket.on('error', (e) => {
+  Atomics.store(words, 1, e.code === 'ENOENT' ? 2 : e.code === 'ECONNREFUSED' ? 3 : 4);
+});
 socket.on('close', () => {
-  const reply = Buffer.concat(chunks).toString('latin1');
-  if (reply.startsWith(${JSON.stringify(ACK_GREETING)} + 'OK\\n')) return done(1);
-  if (reply.startsWith(${JSON.stringify(ACK_GREETING)} + 'NO ')) return done(5);
-  if (reply.length > 0) return done(4);
-  if (errorCode === undefined) return done(1);
-  done(errorCode === 'ENOENT' ? 2 : errorCode === 'ECONNREFUSED' ? 3 : 4);
+  Atomics.store(words, 2, length);
+  Atomics.store(words, 0, 1);
+  Atomics.notify(words, 0);
 });
 `;
 
+const SOCKET_ERRORS: Readonly<Record<number, SyncSendResult>> = { 2: 'no-socket', 3: 'refused', 4: 'failed' };
+
+/** The verdict on what the worker saw: the reply first, the socket's error only without one. */
+export function verdict(reply: Uint8Array, socketError: number): SyncSendResult {
+  const parsed = parseReply(reply);
+  if (parsed.kind === 'answered') return parsed.answer.ok ? 'sent' : 'declined';
+  if (parsed.kind !== 'silent') return 'failed';
+  return socketError === 0 ? 'sent' : (SOCKET_ERRORS[socketError] ?? 'failed');
+}
+
 /** Blocks the calling thread for at most `timeoutMs` (plus the worker's start, a few ms). */
 export function sendFrameSync(frame: Uint8Array, socketPath: string, timeoutMs: number): SyncSendResult {
-  const state = new SharedArrayBuffer(4);
-  const flag = new Int32Array(state);
+  const state = new SharedArrayBuffer(HEADER_BYTES + MAX_REPLY_BYTES);
+  const words = new Int32Array(state, 0, 3);
   let worker: import('node:worker_threads').Worker;
   try {
     const { Worker } = process.getBuiltinModule('node:worker_threads');
@@ -56,8 +71,11 @@ export function sendFrameSync(frame: Uint8Array, socketPath: string, timeoutMs: 
     return 'failed';
   }
   worker.unref();
-  Atomics.wait(flag, 0, 0, timeoutMs);
-  const result = RESULTS[Atomics.load(flag, 0)] ?? 'failed';
+  Atomics.wait(words, 0, 0, timeoutMs);
+  const closed = Atomics.load(words, 0) === 1;
+  const result = closed
+    ? verdict(new Uint8Array(state, HEADER_BYTES, Atomics.load(words, 2)).slice(), Atomics.load(words, 1))
+    : 'timeout';
   void worker.terminate();
   return result;
 }

@@ -1,26 +1,19 @@
 // Upstream's /crashes/offset/<n>: ten top guilties per page, ranked, with previous and next
 // links, on a real SQLite database served on loopback.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { openDb } from '../db/open.ts';
 import type { Db } from '../db/types.ts';
-import { createWebHandler } from './index.ts';
+import { openTempDb, type ServedViews, serveWebViews, type TempDb } from './web.fixtures.ts';
 
-let dir = '';
+let temp: TempDb;
 let db: Db;
-let server: http.Server;
+let site: ServedViews;
 let base = '';
 const GUILTIES = 23;
 
 before(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'telem-'));
-  db = await openDb(`sqlite:${path.join(dir, 'c.db')}`);
+  temp = await openTempDb();
+  db = temp.db;
   const now = Date.now() / 1000;
   // guilty g<k> crashed k times, so the ranking is g23, g22, ..., g1
   for (let k = 1; k <= GUILTIES; k++) {
@@ -38,15 +31,13 @@ before(async () => {
       );
     }
   }
-  server = http.createServer(createWebHandler({ db, csrfSecret: randomBytes(32) }));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/telemetryui`;
+  site = await serveWebViews(db);
+  base = site.base;
 });
 
 after(async () => {
-  server.close();
-  await db.close();
-  rmSync(dir, { recursive: true, force: true });
+  await site.close();
+  await temp.close();
 });
 
 async function pageOf(n: number | string) {

@@ -2,35 +2,24 @@
 // paths, methods, CSRF, oversized forms, bad filters, static assets, security headers.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { openDb } from '../db/open.ts';
-import type { Db } from '../db/types.ts';
 import { issueCsrfToken } from './csrf.ts';
-import { createWebHandler } from './index.ts';
+import { openTempDb, type ServedViews, serveWebViews, type TempDb } from './web.fixtures.ts';
 
 const secret = randomBytes(32);
-let dir = '';
-let db: Db;
-let server: http.Server;
+let temp: TempDb;
+let site: ServedViews;
 let base = '';
 
 before(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'telem-'));
-  db = await openDb(`sqlite:${path.join(dir, 'c.db')}`);
-  server = http.createServer(createWebHandler({ db, csrfSecret: secret }));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/telemetryui`;
+  temp = await openTempDb();
+  site = await serveWebViews(temp.db, secret);
+  base = site.base;
 });
 
 after(async () => {
-  server.close();
-  await db.close();
-  rmSync(dir, { recursive: true, force: true });
+  await site.close();
+  await temp.close();
 });
 
 const post = (p: string, body: string) =>

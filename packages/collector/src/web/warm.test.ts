@@ -3,45 +3,32 @@
 // pages show afterwards, never by timing: a record stored after warming is not yet in a
 // warmed page (served from memory), while a handler that was not warmed computes it fresh.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { after, test } from 'node:test';
-import { openDb } from '../db/open.ts';
 import type { Db } from '../db/types.ts';
 import { WARM_ORDER } from './cached.ts';
-import { createWebHandler, type WebHandler } from './index.ts';
+import type { WebHandler } from './index.ts';
+import { openTempDb, serveWebViews } from './web.fixtures.ts';
 
-const dirs: string[] = [];
 const closers: (() => Promise<void>)[] = [];
 after(async () => {
   for (const c of closers) await c();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 async function fresh(): Promise<Db> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'telem-'));
-  dirs.push(dir);
-  const db = await openDb(`sqlite:${path.join(dir, 'c.db')}`);
-  closers.push(() => db.close());
-  return db;
+  const temp = await openTempDb();
+  closers.push(() => temp.close());
+  return temp.db;
 }
 
 async function serve(db: Db): Promise<{ handler: WebHandler; get: (p: string) => Promise<string> }> {
-  const handler = createWebHandler({ db, csrfSecret: randomBytes(32) });
-  const server = http.createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.unshift(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/telemetryui`;
+  const site = await serveWebViews(db);
+  closers.unshift(() => site.close());
   const get = async (p: string) => {
-    const res = await fetch(`${base}${p}`);
+    const res = await fetch(`${site.base}${p}`);
     assert.equal(res.status, 200, p);
     return res.text();
   };
-  return { handler, get };
+  return { handler: site.handler, get };
 }
 
 const heartbeat = (db: Db, build: string, machine: string) => {

@@ -139,7 +139,10 @@ test('idle exit with daemon_recycling_enabled', async () => {
   assert.match(p.log(), /idle; exiting/);
 });
 
-test('socket activation with the real systemd-socket-activate', async (t) => {
+// The socket systemd-socket-activate hands over follows its umask (0644 or 0755), and
+// connect() needs write permission: telemd makes it 0666, as telemd.socket's SocketMode=0666
+// and telemd's own socket are, so probes of every local user can connect.
+test('socket activation with the real systemd-socket-activate; the handed socket becomes 0666', async (t) => {
   if (
     lacks(
       t,
@@ -165,6 +168,9 @@ test('socket activation with the real systemd-socket-activate', async (t) => {
   assert.match(p.log(), /listening on the socket passed by systemd fd=3/);
   assert.match(p.log(), /telemd started .*activated=true/);
   assert.equal(fs.existsSync(p.socketPath), false, 'socket_path is not created when activated');
+  // telemd changes the mode just after it starts listening, off its start-up path.
+  await waitUntil(() => (fs.statSync(activated).mode & 0o777) === 0o666, 'the socket mode 0666', 10_000, 50);
+  assert.equal((fs.statSync(activated).mode & 0o777).toString(8), '666');
   p.child.kill('SIGTERM');
   assert.equal(await p.exited, 0);
 });

@@ -14,7 +14,7 @@ import { pollFor } from '../helpers/poll.ts';
 import { type PostgresCluster, postgresAvailable, startPostgres } from '../helpers/postgres.ts';
 import { binPath, runBin } from '../helpers/run-bin.ts';
 import { spawnTelemd } from '../helpers/telemd.ts';
-import { readVector, vectorPath } from '../helpers/vectors.ts';
+import { CRASHME_G_ARGS, readVector } from '../helpers/vectors.ts';
 
 const HPROBE = binPath('packages/hprobe/dist/hprobe.mjs');
 const CRASHPROBE = binPath('packages/crashprobe/dist/crashprobe.mjs');
@@ -84,18 +84,7 @@ describe('hprobe and crashprobe through telemd into the collector', () => {
       const core = gunzipSync(readVector('crash/cores/crashme-g.core.gz'));
       const crash = await runBin(
         CRASHPROBE,
-        [
-          '-f',
-          probeConfig(`c-${dialect}`, telemd.socketPath, collector.v2Url),
-          '-p',
-          'crashme-g',
-          '-E',
-          '!usr!bin!crashme-g',
-          '-s',
-          '11',
-          '--map-path',
-          `/usr/bin/crashme-g=${vectorPath('crash/bin/crashme-g')}`,
-        ],
+        ['-f', probeConfig(`c-${dialect}`, telemd.socketPath, collector.v2Url), ...CRASHME_G_ARGS],
         { input: core },
       );
       assert.equal(crash.code, 0, crash.stderr);

@@ -16,7 +16,7 @@ import { parseElfHeader } from '../../packages/crashprobe/src/elf/header.ts';
 import { PT_LOAD, parseProgramHeaders } from '../../packages/crashprobe/src/elf/segments.ts';
 import { type FrameListener, listenForFrames } from '../helpers/frame-listener.ts';
 import { type BinResult, runBin } from '../helpers/run-bin.ts';
-import { readVector, vectorPath } from '../helpers/vectors.ts';
+import { CRASHME_G_ARGS, readVector } from '../helpers/vectors.ts';
 
 const MAIN = fileURLToPath(new URL('../../packages/crashprobe/dist/crashprobe.mjs', import.meta.url));
 
@@ -71,16 +71,7 @@ async function listen(sock: string): Promise<FrameListener & { frame: () => Prom
   return Object.assign(listener, { frame });
 }
 
-const ARGV = [
-  '-p',
-  'crashme-g',
-  '-E',
-  '!usr!bin!crashme-g',
-  '-s',
-  '11',
-  '--map-path',
-  `/usr/bin/crashme-g=${vectorPath('crash/bin/crashme-g')}`,
-];
+const ARGV = CRASHME_G_ARGS;
 
 describe('crashprobe binary', () => {
   it('core on a pipe, -v, no daemon: prints the payload and fails the send with exit 1', async () => {

@@ -9,6 +9,21 @@ export function vectorPath(relative: string): string {
   return fileURLToPath(new URL(`../vectors/${relative}`, import.meta.url));
 }
 
+/**
+ * crashprobe's arguments for the crashme-g vector core, as the kernel's core_pattern passes them
+ * (-p %e -E %E -s %s), with --map-path pointing the recorded /usr/bin/crashme-g at the vector binary.
+ */
+export const CRASHME_G_ARGS: readonly string[] = [
+  '-p',
+  'crashme-g',
+  '-E',
+  '!usr!bin!crashme-g',
+  '-s',
+  '11',
+  '--map-path',
+  `/usr/bin/crashme-g=${vectorPath('crash/bin/crashme-g')}`,
+];
+
 export function readVector(relative: string): Buffer {
   return readFileSync(vectorPath(relative));
 }
